@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Checks for the Debian packages the test suites need and installs the
+# missing ones when run as root; otherwise prints the exact command.
+set -u
+pkgs=(python3-pytest python3-requests libcmocka-dev ${WEBSERV_EXTRA_PKGS:-})
+missing=()
+for p in "${pkgs[@]}"; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
+	[ "$st" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && { echo "deps: all present (${pkgs[*]})"; exit 0; }
+cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing ${missing[*]}; run as root: apt-get update && $cmd" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq || { echo "deps: apt-get update failed" >&2; exit 1; }
+$cmd || { echo "deps: '$cmd' failed" >&2; exit 1; }

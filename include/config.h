@@ -1,0 +1,141 @@
+#ifndef CONFIG_H
+#define CONFIG_H
+
+/* Configuration: a pure lexer + parser that turns nginx-like text into an
+ * immutable tree.  File access (include, root checks) goes through the
+ * caller's struct config_io, so the module itself does no I/O. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Method bits for allow_methods. */
+enum {
+	M_GET = 1 << 0,
+	M_HEAD = 1 << 1,
+	M_POST = 1 << 2,
+	M_PUT = 1 << 3,
+	M_DELETE = 1 << 4,
+};
+
+/* One `cgi .EXT INTERPRETER;` line. */
+struct cgi_map {
+	char *ext;    /* with the dot: ".py" */
+	char *interp; /* absolute or as written: "/usr/bin/python3" */
+};
+
+/* One `error_page CODE URI;` pair (a directive with several codes gives
+ * several pairs). */
+struct error_page {
+	int code;
+	char *uri;
+};
+
+/* One entry of a `types { }` table. */
+struct mime_type {
+	char *ext;  /* without the dot, lower case: "html" */
+	char *type; /* "text/html" */
+};
+
+struct mime_table {
+	struct mime_type *v;
+	size_t n;
+};
+
+/* Settings that flow top -> server -> location.  After config_parse()
+ * every field is resolved (inherited values copied in, defaults applied),
+ * so users never walk up the tree.  Strings are owned by the tree. */
+struct loc_conf {
+	char *prefix;        /* location prefix ("/img"); "" for a server's own */
+	int exact;           /* 1 for `location = /x` */
+	char *root;          /* absolute directory path, no trailing '/' (except "/") */
+	char *alias;         /* absolute path or NULL; set only on locations */
+	unsigned methods;    /* M_* bits; M_HEAD always set when M_GET is */
+	char **index;        /* index file names, in order */
+	size_t nindex;
+	int autoindex;       /* 0/1 */
+	struct error_page *error_pages;
+	size_t nerror_pages;
+	uint64_t max_body;   /* bytes, 0 = no limit; default 1 MiB */
+	int ret_code;        /* `return` code, 0 if none */
+	char *ret_arg;       /* URL or TEXT of `return`, NULL if none */
+	char *upload_store;  /* absolute directory, NULL if none */
+	struct cgi_map *cgi;
+	size_t ncgi;
+	/* Timeouts in milliseconds. */
+	uint64_t cgi_timeout_ms;       /* default 30 s */
+	uint64_t header_timeout_ms;    /* client_header_timeout, default 60 s */
+	uint64_t body_timeout_ms;      /* client_body_timeout, default 60 s */
+	uint64_t keepalive_timeout_ms; /* default 75 s */
+	uint64_t send_timeout_ms;      /* default 60 s */
+};
+
+/* One `listen [HOST:]PORT;`.  addr is an IPv4 address in host byte order
+ * (0 = 0.0.0.0, wildcard). */
+struct listen_addr {
+	uint32_t addr;
+	uint16_t port;
+};
+
+struct server_conf {
+	struct listen_addr *listens; /* at least one (default 0.0.0.0:80... see README) */
+	size_t nlistens;
+	char **names;                /* server_name values, lower case */
+	size_t nnames;
+	struct loc_conf srv;         /* the server's own settings, prefix "" */
+	struct loc_conf *locs;       /* locations in file order */
+	size_t nlocs;
+	char *access_log;            /* path, "stdout" or NULL for off */
+	const struct mime_table *types; /* server's table or the top-level one */
+	struct mime_table own_types; /* set when the server has its own types{} */
+};
+
+struct config {
+	struct server_conf *servers;
+	size_t nservers;
+	char *error_log;             /* path or "stderr" */
+	struct mime_table types;     /* top-level types (may be empty: built-in defaults apply) */
+	unsigned max_connections;    /* `max_connections N;` (extension), default 1024 */
+	char *path;                  /* the main configuration file as given */
+};
+
+/* The outside world, reached by callback so config_parse stays pure.
+ * read_file may be NULL (every include then fails with "cannot open");
+ * is_dir may be NULL (the root/alias/upload_store checks are skipped:
+ * handy for fuzzing). */
+struct config_io {
+	/* Reads the whole file at path into *data (malloc'ed, caller frees)
+	 * with *len bytes.  Returns 0, or -1 when it cannot be read. */
+	int (*read_file)(void *ctx, const char *path, char **data, size_t *len);
+	/* Returns 1 when path is an existing directory, else 0. */
+	int (*is_dir)(void *ctx, const char *path);
+	void *ctx;
+};
+
+/* Parses the configuration text[0..len) that was read from file `path`
+ * (used for messages and to resolve relative paths against its
+ * directory).  On success returns the tree (caller owns it; free with
+ * config_free).  On error returns NULL and writes one line
+ * "FILE:LINE: message" (no "webserv: " prefix, no newline) to err. */
+struct config *config_parse(const char *path, const char *text, size_t len,
+			    const struct config_io *io, char *err, size_t errlen);
+
+/* Reads `path` with io->read_file and parses it; same contract as above,
+ * except that when the main file itself cannot be read the message is
+ * `cannot open "PATH"` without FILE:LINE. */
+struct config *config_load(const char *path, const struct config_io *io,
+			   char *err, size_t errlen);
+
+/* Frees a tree returned by config_parse/config_load (NULL is fine).
+ * Strings and arrays in the tree may be shared between levels (inherited
+ * values): never free or modify them individually. */
+void config_free(struct config *cf);
+
+/* MIME type for a file name (by its last extension, case-insensitive)
+ * from the table, else the built-in defaults, else
+ * "application/octet-stream".  name may be a path (only its last segment
+ * counts); t may be NULL.  An extension listed twice in the table takes
+ * the later entry (nginx).  The result is a static string or one owned by
+ * the table. */
+const char *config_mime(const struct mime_table *t, const char *name);
+
+#endif

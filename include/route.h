@@ -1,0 +1,50 @@
+#ifndef ROUTE_H
+#define ROUTE_H
+
+/* Router: listening address + Host + normalised path -> server ->
+ * location -> file-system path.  Pure: reads the config tree only. */
+
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+#include "slice.h"
+
+/* Picks the server for a request that arrived on local address
+ * laddr:lport (host byte order) with Host header `host` (may be empty;
+ * may carry ":port", which is stripped; compared case-insensitively).
+ * Servers listening on exactly laddr:lport take precedence over those on
+ * 0.0.0.0:lport; among the candidates a server_name match wins, else the
+ * first candidate in file order (the default server).  Returns NULL only
+ * when no server listens on that port at all. */
+const struct server_conf *route_server(const struct config *cf, uint32_t laddr,
+				       uint16_t lport, struct slice host);
+
+/* Picks the location for a normalised path (starts with '/'): an exact
+ * `location = path` first, else the longest matching prefix (plain
+ * character prefix: "/img" matches "/images"), else the server's own
+ * settings (&srv->srv). Never NULL. */
+const struct loc_conf *route_location(const struct server_conf *srv,
+				      const char *path, size_t len);
+
+/* Maps the normalised path to a file-system path for location lc:
+ * root semantics (root + path) or alias semantics (alias + path with the
+ * location prefix removed).  Writes a NUL-terminated string to out.
+ * Returns 0, or -1 when it does not fit (caller answers 414). */
+int route_fs_path(const struct loc_conf *lc, const char *path, size_t len,
+		  char *out, size_t outlen);
+
+/* Returns the interpreter configured for the extension of `name`
+ * (the part from its last '.' in the last segment), or NULL. */
+const char *route_cgi(const struct loc_conf *lc, const char *name, size_t len);
+
+/* Returns the error_page URI for code, or NULL. */
+const char *route_error_page(const struct loc_conf *lc, int code);
+
+/* M_* bit for a method name, 0 for any other. */
+unsigned route_method_bit(struct slice method);
+
+/* Formats the Allow header value for lc->methods ("GET, HEAD, POST") into
+ * out; returns its length. */
+size_t route_allow(const struct loc_conf *lc, char *out, size_t outlen);
+
+#endif

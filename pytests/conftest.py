@@ -1,0 +1,406 @@
+"""Harness for the webserv end-to-end tests.
+
+Fixtures:
+  webserv_bin   path of the binary (env WEBSERV_BIN, default <repo>/webserv;
+                built once with `make -C <repo> webserv` if missing)
+  server        factory: server(conf_text, files={...}, tmpfiles={...},
+                dirs=[...]) starts the binary on a fresh temp dir and returns
+                a Server; every server is stopped (SIGTERM, exit 0 within
+                5 s) at teardown
+  make_env      factory: the same temp-dir/config preparation without
+                starting anything (for `-t` and failure tests)
+  run_bin       run the binary with arguments, returning CompletedProcess
+
+Placeholders in configuration text: {port} {port2} {port3} (free TCP ports),
+{root} (<tmp>/www, the docroot that `files` fill) and {tmp}.
+"""
+
+import os
+import re
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wsh  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
+STOP_WAIT = 8.0 if wsh.ASAN else 5.0
+
+# 1000+ simultaneous connections need file descriptors on both ends; the
+# server inherits this limit.
+try:
+	_soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+	_want = 8192 if _hard == resource.RLIM_INFINITY else min(_hard, 8192)
+	if _soft < _want:
+		resource.setrlimit(resource.RLIMIT_NOFILE, (_want, _hard))
+except (ValueError, OSError):
+	pass
+
+
+def pytest_configure(config):
+	config.addinivalue_line(
+		"markers",
+		"rfc(rfc, section, level): the test checks a protocol rule of RFC "
+		"`rfc` section `section` at requirement level `level` (MUST, SHOULD, MAY)")
+	config.addinivalue_line("markers", "slow: takes more than a few seconds")
+
+
+# -- binary ----------------------------------------------------------------
+
+_bin_cache = {}
+
+
+def _find_bin():
+	if "bin" in _bin_cache:
+		return _bin_cache["bin"]
+	path = os.environ.get("WEBSERV_BIN") or str(REPO / "webserv")
+	path = os.path.abspath(path)
+	if not os.path.exists(path):
+		r = subprocess.run(["make", "-C", str(REPO), "webserv"],
+		                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+		if r.returncode != 0 or not os.path.exists(path):
+			_bin_cache["bin"] = None
+			_bin_cache["err"] = r.stdout.decode(errors="replace")[-3000:]
+			return None
+	_bin_cache["bin"] = path
+	return path
+
+
+@pytest.fixture(scope="session")
+def webserv_bin():
+	path = _find_bin()
+	if path is None:
+		pytest.fail("webserv binary missing and `make webserv` failed:\n"
+		            + _bin_cache.get("err", ""), pytrace=False)
+	return path
+
+
+@pytest.fixture
+def run_bin(webserv_bin):
+	"""run_bin(*args, cwd=None, timeout=10) -> CompletedProcess (text)."""
+	def run(*args, cwd=None, timeout=10):
+		return subprocess.run([webserv_bin] + [str(a) for a in args], cwd=cwd,
+		                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+		                      timeout=wsh.T(timeout), text=True, errors="replace")
+	return run
+
+
+# -- environment (temp dir + config) --------------------------------------
+
+class Env:
+	"""A temp dir holding www/ (the docroot), the configuration file and
+	whatever else a test asks for, with free ports picked."""
+
+	def __init__(self, tmp, conf, files=None, tmpfiles=None, dirs=None,
+	             conf_name="webserv.conf"):
+		self.tmp = Path(tmp)
+		self.root = self.tmp / "www"
+		self.root.mkdir(parents=True, exist_ok=True)
+		self.ports = {}
+		for name in ("port", "port2", "port3", "port4"):
+			if "{" + name + "}" in conf or any(
+				isinstance(v, str) and "{" + name + "}" in v
+				for v in (tmpfiles or {}).values()):
+				self.ports[name] = wsh.free_port()
+		self.port = self.ports.get("port")
+		self.port2 = self.ports.get("port2")
+		self.port3 = self.ports.get("port3")
+		for d in dirs or ():
+			(self.tmp / d).mkdir(parents=True, exist_ok=True)
+		for rel, data in (files or {}).items():
+			self._write(self.root / rel, data)
+		self.extra_confs = []
+		for rel, data in (tmpfiles or {}).items():
+			if isinstance(data, str):
+				data = self.subst(data)
+				self.extra_confs.append(data)
+			self._write(self.tmp / rel, data)
+		self.conf_text = self.subst(conf)
+		self.conf_path = self.tmp / conf_name
+		self.conf_path.parent.mkdir(parents=True, exist_ok=True)
+		self.conf_path.write_text(self.conf_text)
+
+	@staticmethod
+	def _write(path, data):
+		path.parent.mkdir(parents=True, exist_ok=True)
+		if data is None:  # a directory
+			path.mkdir(parents=True, exist_ok=True)
+			return
+		if isinstance(data, str):
+			data = data.encode()
+		path.write_bytes(data)
+
+	def subst(self, text):
+		text = text.replace("{root}", str(self.root)).replace("{tmp}", str(self.tmp))
+		for name, p in self.ports.items():
+			text = text.replace("{" + name + "}", str(p))
+		return text
+
+	def listen_addrs(self):
+		"""(host, port) pairs to probe for readiness, from the listen lines."""
+		out = []
+		for text in [self.conf_text] + self.extra_confs:
+			for m in re.finditer(r"(?m)^[^#\n]*?\blisten\s+([^;\s]+)\s*;", text):
+				spec = m.group(1)
+				host, _, port = spec.rpartition(":")
+				if not port.isdigit():
+					continue
+				host = host.strip("[]")
+				if host in ("", "0.0.0.0", "*", "localhost"):
+					host = "127.0.0.1"
+				if host == "::":
+					host = "::1"
+				out.append((host, int(port)))
+		return out
+
+
+class Server:
+	def __init__(self, env, bin_path, args=None):
+		self.env = env
+		self.tmp = env.tmp
+		self.root = env.root
+		self.port = env.port
+		self.port2 = env.port2
+		self.port3 = env.port3
+		self.ports = env.ports
+		self.conf_path = env.conf_path
+		self.url = "http://127.0.0.1:%d" % self.port if self.port else None
+		self.stdout_path = self.tmp / "stdout.log"
+		self.stderr_path = self.tmp / "stderr.log"
+		self._out = open(self.stdout_path, "wb")
+		self._err = open(self.stderr_path, "wb")
+		argv = [bin_path] + (args if args is not None else [str(env.conf_path)])
+		self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+		                             stdout=self._out, stderr=self._err,
+		                             cwd=str(self.tmp))
+		self.pid = self.proc.pid
+		self.stopped = False
+		self.exit_code = None
+		self.reported = False
+		self.session = requests.Session()
+		self.session.trust_env = False
+
+	# -- introspection
+	def stderr_text(self):
+		try:
+			return self.stderr_path.read_text(errors="replace")
+		except OSError:
+			return ""
+
+	def stdout_text(self):
+		try:
+			return self.stdout_path.read_text(errors="replace")
+		except OSError:
+			return ""
+
+	def alive(self):
+		return self.proc.poll() is None
+
+	def wait_ready(self, timeout=10.0):
+		addrs = self.env.listen_addrs()
+		deadline = time.monotonic() + wsh.T(timeout)
+		pending = list(addrs)
+		while pending:
+			if self.proc.poll() is not None:
+				raise ServerStartError(
+					"webserv exited with status %s before it was ready; stderr:\n%s"
+					% (self.proc.returncode, self.stderr_text()[-4000:]))
+			host, port = pending[0]
+			try:
+				import socket
+				s = socket.create_connection((host, port), timeout=0.5)
+				s.close()
+				pending.pop(0)
+				continue
+			except OSError:
+				pass
+			if time.monotonic() > deadline:
+				self.kill()
+				raise ServerStartError("webserv not accepting on %s:%d within %.0fs; "
+				                       "stderr:\n%s" % (host, port, timeout,
+				                                        self.stderr_text()[-4000:]))
+			time.sleep(0.02)
+
+	# -- requests helpers
+	def http(self, method, path, **kw):
+		kw.setdefault("timeout", wsh.T(5))
+		kw.setdefault("allow_redirects", False)
+		return self.session.request(method, self.url + path, **kw)
+
+	def get(self, path, **kw):
+		return self.http("GET", path, **kw)
+
+	def head(self, path, **kw):
+		return self.http("HEAD", path, **kw)
+
+	def post(self, path, **kw):
+		return self.http("POST", path, **kw)
+
+	def conn(self, **kw):
+		return wsh.Conn(self.port, **kw)
+
+	def exchange(self, data, method="GET", **kw):
+		return wsh.exchange(self.port, data, method, **kw)
+
+	# -- stopping
+	def signal(self, sig):
+		if self.proc.poll() is None:
+			os.kill(self.pid, sig)
+
+	def kill(self):
+		if self.proc.poll() is None:
+			os.kill(self.pid, signal.SIGKILL)
+			self.proc.wait()
+		self._close_files()
+
+	def _close_files(self):
+		self.session.close()
+		for f in (self._out, self._err):
+			try:
+				f.close()
+			except OSError:
+				pass
+
+	def stop(self, sig=signal.SIGTERM, timeout=STOP_WAIT):
+		"""Send sig by PID and wait. Returns a list of problems (empty when
+		the server exited 0 in time with no sanitizer report)."""
+		if self.stopped:
+			return []
+		self.stopped = True
+		problems = []
+		if self.proc.poll() is not None:
+			problems.append("webserv had already exited with status %s before it "
+			                "was stopped" % self.proc.returncode)
+		else:
+			os.kill(self.pid, sig)
+			t0 = time.monotonic()
+			try:
+				self.proc.wait(timeout=timeout)
+			except subprocess.TimeoutExpired:
+				os.kill(self.pid, signal.SIGKILL)
+				self.proc.wait()
+				problems.append("webserv did not exit within %.0fs of %s"
+				                % (timeout, signal.Signals(sig).name))
+			else:
+				self.stop_seconds = time.monotonic() - t0
+				if self.proc.returncode != 0:
+					problems.append("webserv exited with status %s after %s"
+					                % (self.proc.returncode, signal.Signals(sig).name))
+		self.exit_code = self.proc.returncode
+		self._close_files()
+		err = self.stderr_text()
+		for mark in SANITIZER_MARKS:
+			if mark in err:
+				problems.append("sanitizer report (%s) in stderr" % mark)
+				break
+		if problems:
+			problems.append("stderr tail:\n" + err[-4000:])
+		return problems
+
+	def stop_check(self, **kw):
+		problems = self.stop(**kw)
+		if problems:
+			pytest.fail("\n".join(problems), pytrace=False)
+
+
+class ServerStartError(Exception):
+	pass
+
+
+_live_servers = []
+
+
+def launch(bin_path, tmp, conf, files=None, tmpfiles=None, dirs=None,
+           args=None, wait=True, conf_name="webserv.conf"):
+	env = Env(tmp, conf, files=files, tmpfiles=tmpfiles, dirs=dirs,
+	          conf_name=conf_name)
+	srv = Server(env, bin_path, args=args)
+	_live_servers.append(srv)
+	if wait:
+		try:
+			srv.wait_ready()
+		except ServerStartError as e:
+			srv.kill()
+			srv.stopped = True
+			pytest.fail(str(e), pytrace=False)
+	return srv
+
+
+@pytest.fixture
+def server(webserv_bin, tmp_path_factory):
+	"""Factory: server(conf, files=None, tmpfiles=None, dirs=None) -> Server."""
+	started = []
+
+	def start(conf, **kw):
+		tmp = tmp_path_factory.mktemp("ws")
+		srv = launch(webserv_bin, tmp, conf, **kw)
+		started.append(srv)
+		return srv
+
+	yield start
+	problems = []
+	for srv in started:
+		problems += srv.stop()
+	for srv in started:
+		if srv in _live_servers:
+			_live_servers.remove(srv)
+	if problems:
+		pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def module_server(webserv_bin, tmp_path_factory, request):
+	"""Module-scoped factory, same signature as `server`."""
+	started = []
+
+	def start(conf, **kw):
+		tmp = tmp_path_factory.mktemp("wsm")
+		srv = launch(webserv_bin, tmp, conf, **kw)
+		started.append(srv)
+		return srv
+
+	yield start
+	problems = []
+	for srv in started:
+		problems += srv.stop()
+		if srv in _live_servers:
+			_live_servers.remove(srv)
+	if problems:
+		pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def make_env(tmp_path_factory):
+	"""Factory: make_env(conf, files=..., tmpfiles=..., dirs=...) -> Env."""
+	def make(conf, **kw):
+		return Env(tmp_path_factory.mktemp("wsc"), conf, **kw)
+	return make
+
+
+@pytest.fixture(autouse=True)
+def _servers_still_healthy():
+	"""After every test: any server still meant to be running must be alive
+	and free of sanitizer reports, so a crash is blamed on the test that
+	caused it."""
+	yield
+	for srv in list(_live_servers):
+		if srv.stopped or srv.reported:
+			continue
+		err = srv.stderr_text()
+		if srv.proc.poll() is not None:
+			srv.reported = True
+			pytest.fail("webserv died during this test (status %s); stderr tail:\n%s"
+			            % (srv.proc.returncode, err[-4000:]), pytrace=False)
+		for mark in SANITIZER_MARKS:
+			if mark in err:
+				srv.reported = True
+				pytest.fail("sanitizer report in webserv stderr:\n" + err[-4000:],
+				            pytrace=False)

@@ -1,0 +1,293 @@
+"""Configuration errors: `webserv -t CONF` prints exactly one line
+`webserv: FILE:LINE: message` on stderr and exits 1; a good file prints
+`webserv: CONF: syntax is ok` and exits 0."""
+
+import os
+import re
+
+import pytest
+
+ERR_RE = re.compile(r"^webserv: (.+?):(\d+): (.+)$")
+
+
+def check_error(run_bin, env, line, file=None, args=("-t",)):
+	"""Run the binary on env's config and check the one-line error names
+	`file` (default: the main config) and `line`."""
+	r = run_bin(*args, env.conf_path)
+	assert r.returncode == 1, "exit status %s (expected 1); stderr %r" % (r.returncode, r.stderr)
+	lines = r.stderr.strip("\n").splitlines()
+	assert len(lines) == 1, "expected exactly one stderr line, got %r" % r.stderr
+	m = ERR_RE.match(lines[0])
+	assert m, "stderr line does not match 'webserv: FILE:LINE: message': %r" % lines[0]
+	expect_file = file if file is not None else str(env.conf_path)
+	got = os.path.realpath(os.path.join(str(env.conf_path.parent), m.group(1)))
+	assert got == os.path.realpath(expect_file), "error names %r, expected %r" % (
+		m.group(1), expect_file)
+	if line is not None:
+		assert int(m.group(2)) == line, "error at line %s, expected %d: %r" % (
+			m.group(2), line, lines[0])
+	return lines[0]
+
+
+def L(*lines, eof_newline=True):
+	return "\n".join(lines) + ("\n" if eof_newline else "")
+
+
+HEAD = ["server {", "    listen 127.0.0.1:{port};", "    root {root};"]
+
+# (id, config text, expected line)
+CASES = [
+	# missing ';' or '}'
+	("semicolon_before_brace", L("server {", "    listen 127.0.0.1:{port};",
+	                             "    root {root} }"), 3),
+	("semicolon_at_eof", L("server {", "    listen 127.0.0.1:{port};",
+	                       "    root {root};", "}", "error_log stderr",
+	                       eof_newline=False), 5),
+	("brace_at_eof", L(*HEAD, eof_newline=False), 3),
+	("brace_at_eof_after_location", L(*HEAD, "    location /a {", "        autoindex on;",
+	                                  "    }", eof_newline=False), 6),
+	("location_brace_at_eof", L(*HEAD, "    location /a {",
+	                            "        autoindex on;", eof_newline=False), 5),
+	("stray_close_brace", L(*HEAD, "}", "}"), 5),
+	("stray_open_brace", L(*HEAD, "    {", "}"), 4),
+	# unknown directives
+	("unknown_in_server", L(*HEAD, "    frobnicate on;", "}"), 4),
+	("unknown_top", L("frobnicate on;", *HEAD, "}"), 1),
+	("unknown_in_location", L(*HEAD, "    location / {", "", "        frobnicate;",
+	                          "    }", "}"), 6),
+	("unknown_block", L(*HEAD, "}", "http {", "}"), 5),
+	# directives in the wrong block
+	("listen_top", L("listen 127.0.0.1:{port};", *HEAD, "}"), 1),
+	("server_name_top", L("server_name a.test;", *HEAD, "}"), 1),
+	("alias_in_server", L(*HEAD, "    alias {root};", "}"), 4),
+	("upload_store_in_server", L(*HEAD, "    upload_store {root};", "}"), 4),
+	("upload_store_top", L("upload_store {root};", *HEAD, "}"), 1),
+	("return_top", L("return 301 http://x.test/;", *HEAD, "}"), 1),
+	("server_name_in_location", L(*HEAD, "    location / {", "        server_name a.test;",
+	                              "    }", "}"), 5),
+	("listen_in_location", L(*HEAD, "    location / {", "        listen 127.0.0.1:{port2};",
+	                         "    }", "}"), 5),
+	("error_log_in_server", L(*HEAD, "    error_log stderr;", "}"), 4),
+	("access_log_in_location", L(*HEAD, "    location / {", "        access_log off;",
+	                             "    }", "}"), 5),
+	("types_in_location", L(*HEAD, "    location / {", "        types { text/plain txt; }",
+	                        "    }", "}"), 5),
+	("server_in_server", L(*HEAD, "    server {", "    }", "}"), 4),
+	("location_top", L("location / {", "}", *HEAD, "}"), 1),
+	# bad sizes
+	("size_suffix", L(*HEAD, "    client_max_body_size 10x;", "}"), 4),
+	("size_negative", L(*HEAD, "    client_max_body_size -1;", "}"), 4),
+	("size_word", L(*HEAD, "    client_max_body_size abc;", "}"), 4),
+	("size_double_suffix", L(*HEAD, "    client_max_body_size 1kk;", "}"), 4),
+	("size_overflow", L(*HEAD, "    client_max_body_size 99999999999999999999999g;", "}"), 4),
+	# bad times
+	("time_unit", L(*HEAD, "    client_header_timeout 5y;", "}"), 4),
+	("time_negative", L(*HEAD, "    keepalive_timeout -1;", "}"), 4),
+	("time_word", L(*HEAD, "    send_timeout abc;", "}"), 4),
+	("time_unit_only", L("client_body_timeout s;", *HEAD, "}"), 1),
+	# bad ports
+	("port_too_big", L("server {", "    root {root};", "    listen 127.0.0.1:70000;", "}"), 3),
+	("port_65536", L("server {", "    root {root};", "    listen 65536;", "}"), 3),
+	("port_word", L("server {", "    root {root};", "    listen 127.0.0.1:http;", "}"), 3),
+	("port_negative", L("server {", "    root {root};", "    listen -1;", "}"), 3),
+	("port_empty", L("server {", "    root {root};", "    listen 127.0.0.1:;", "}"), 3),
+	# bad methods
+	("method_unknown", L(*HEAD, "    allow_methods GET FOO;", "}"), 4),
+	("method_options", L(*HEAD, "    location / {", "        allow_methods GET OPTIONS;",
+	                     "    }", "}"), 5),
+	("method_patch_top", L("allow_methods PATCH;", *HEAD, "}"), 1),
+	# bad numbers / values
+	("error_page_code", L(*HEAD, "    error_page 4x4 /e.html;", "}"), 4),
+	("return_code_word", L(*HEAD, "    location /r {", "        return abc;", "    }", "}"), 5),
+	("autoindex_value", L(*HEAD, "    autoindex maybe;", "}"), 4),
+	("root_no_arg", L("server {", "    listen 127.0.0.1:{port};", "    root;", "}"), 3),
+	("listen_no_arg", L("server {", "    listen;", "    root {root};", "}"), 2),
+	# duplicate listen in one server
+	("duplicate_listen", L("server {", "    listen 127.0.0.1:{port};", "    root {root};",
+	                       "    listen 127.0.0.1:{port};", "}"), 4),
+	# paths that do not exist
+	("root_missing", L("server {", "    listen 127.0.0.1:{port};",
+	                   "    root {tmp}/does-not-exist;", "}"), 3),
+	("root_missing_top", L("root /nonexistent-webserv-dir/x;", "server {",
+	                       "    listen 127.0.0.1:{port};", "}"), 1),
+	("alias_missing", L(*HEAD, "    location /a/ {", "        alias {tmp}/no-such-dir/;",
+	                    "    }", "}"), 5),
+	("upload_store_missing", L(*HEAD, "    location /up {", "        allow_methods POST;",
+	                           "        upload_store {tmp}/no-store;", "    }", "}"), 6),
+	("include_missing", L("server {", "    listen 127.0.0.1:{port};",
+	                      "    include {tmp}/no-such-file.conf;", "    root {root};", "}"), 3),
+]
+
+
+@pytest.mark.parametrize("conf,line", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_config_error_line(run_bin, make_env, conf, line):
+	env = make_env(conf)
+	check_error(run_bin, env, line)
+
+
+@pytest.mark.parametrize("conf,line", [c[1:] for c in CASES if c[0] in (
+	"semicolon_before_brace", "brace_at_eof", "unknown_in_server", "size_suffix",
+	"port_too_big", "duplicate_listen", "root_missing")],
+	ids=["semicolon_before_brace", "brace_at_eof", "unknown_in_server", "size_suffix",
+	     "port_too_big", "duplicate_listen", "root_missing"])
+def test_config_error_without_t(run_bin, make_env, conf, line):
+	"""The same error when starting for real: one line, exit 1."""
+	env = make_env(conf)
+	check_error(run_bin, env, line, args=())
+
+
+def test_error_in_included_file_names_it(run_bin, make_env):
+	env = make_env(L("include extra.conf;", *HEAD, "}"),
+	               tmpfiles={"extra.conf": L("# extra", "bogus_directive on;")})
+	check_error(run_bin, env, 2, file=str(env.tmp / "extra.conf"))
+
+
+def test_error_in_file_included_inside_server(run_bin, make_env):
+	env = make_env(L(*HEAD, "    include {tmp}/inc/locs.conf;", "}"),
+	               tmpfiles={"inc/locs.conf": L("location /a {", "    autoindex on;", "}",
+	                                             "location /b {", "    autoindex bad;", "}")})
+	check_error(run_bin, env, 5, file=str(env.tmp / "inc" / "locs.conf"))
+
+
+def test_missing_brace_in_included_file(run_bin, make_env):
+	env = make_env(L(*HEAD, "    include {tmp}/locs.conf;", "}"),
+	               tmpfiles={"locs.conf": L("location /a {", "    autoindex on;",
+	                                         eof_newline=False)})
+	# the included file ends inside its block: that is its own error, or the
+	# main file's error at the closing brace; either way FILE:LINE is stated
+	r = run_bin("-t", env.conf_path)
+	assert r.returncode == 1
+	lines = r.stderr.strip().splitlines()
+	assert len(lines) == 1 and ERR_RE.match(lines[0]), r.stderr
+
+
+def test_error_after_include_has_main_file_line(run_bin, make_env):
+	"""Lines in the main file keep counting correctly after an include."""
+	env = make_env(L("include {tmp}/types.conf;", *HEAD, "    nonsense 1;", "}"),
+	               tmpfiles={"types.conf": L("types {", "    text/plain txt;",
+	                                          "    text/html html;", "}")})
+	check_error(run_bin, env, 5)
+
+
+# Inputs that must give one error line and exit 1: never a crash or a hang.
+GARBAGE = [
+	("empty", ""),
+	("only_comment", "# nothing here\n"),
+	("lone_open", "{"),
+	("lone_close", "}"),
+	("binary", "\x00\x01\x02\xff\xfe server { listen 1; }"),
+	("nul_in_token", "server {\n    listen 127.0.0.1:{port};\n    root {root}\x00x;\n}\n"),
+	("deep_nesting", "server " + "{ " * 20000),
+	("deep_nesting_locations", "server { listen 127.0.0.1:{port}; root {root}; "
+	                           + "location / { " * 5000),
+	("huge_token", "server { listen 127.0.0.1:{port}; root {root}; server_name "
+	               + "a" * 1000000 + " }"),
+	("unterminated_quote", 'server {\n    listen 127.0.0.1:{port};\n    server_name "abc;\n}\n'),
+	("many_semicolons", ";" * 10000),
+	("semicolon_only_directive", "server { ; }"),
+	("server_without_block", "server;\n"),
+	("server_args", "server foo { listen 127.0.0.1:{port}; root {root}; }\n"),
+]
+
+
+@pytest.mark.parametrize("conf", [g[1] for g in GARBAGE], ids=[g[0] for g in GARBAGE])
+def test_garbage_config_is_one_line_error(run_bin, make_env, conf):
+	env = make_env(conf)
+	r = run_bin("-t", env.conf_path, timeout=10)
+	assert r.returncode == 1, "status %s; stderr %r" % (r.returncode, r.stderr[:2000])
+	lines = r.stderr.strip("\n").splitlines()
+	assert len(lines) == 1, "expected one stderr line: %r" % r.stderr[:2000]
+	assert ERR_RE.match(lines[0]) or lines[0].startswith("webserv: "), lines[0][:300]
+
+
+def test_self_include_does_not_hang(run_bin, make_env):
+	env = make_env(L("include {tmp}/loop.conf;", *HEAD, "}"),
+	               tmpfiles={"loop.conf": "include {tmp}/loop.conf;\n"})
+	r = run_bin("-t", env.conf_path, timeout=10)
+	assert r.returncode == 1
+	lines = r.stderr.strip().splitlines()
+	assert len(lines) == 1 and lines[0].startswith("webserv: "), r.stderr[:2000]
+
+
+FULL = """# every directive of the contract, in the places it may stand
+error_log stderr;
+access_log off;
+include {tmp}/mime.types;
+client_max_body_size 2m;      # trailing comment
+client_header_timeout 10s;
+client_body_timeout 500ms;
+keepalive_timeout 1m;
+send_timeout 1h;
+cgi_timeout 30;
+index index.html "index.htm";
+autoindex off;
+allow_methods GET HEAD;
+root {root};
+error_page 404 /404.html;
+cgi .sh /bin/sh;
+
+server {
+    listen 127.0.0.1:{port};
+    listen {port2};
+    server_name a.test "b.test" *.c.test;
+    access_log {tmp}/access.log;
+    client_max_body_size 1k;
+    error_page 500 502 503 504 /50x.html;
+    types {
+        application/x-webserv-test wst;
+        text/plain txt text;
+    }
+    location / {
+        autoindex on;
+        index alt.html;
+    }
+    location = /exact { return 200 "exact text"; }
+    location /old { return 301 http://example.test/new; }
+    location /gone { return 410 "gone"; }
+    location /up {
+        allow_methods GET POST PUT DELETE;
+        upload_store {tmp}/store;
+        alias {tmp}/store;
+        client_max_body_size 0;
+    }
+    location /big { client_max_body_size 1g; keepalive_timeout 2h; send_timeout 100ms; }
+    location /cgi-bin {
+        cgi .py /usr/bin/python3;
+        cgi_timeout 5s;
+        client_body_timeout 3;
+        client_header_timeout 1s;
+        error_page 403 /403.html;
+    }
+}
+
+server {
+    listen 127.0.0.1:{port};
+    server_name other.test;
+    return 404;
+}
+
+server {
+    listen 127.0.0.1:{port3};
+    root {tmp}/store;
+    location /x { root {root}; }
+}
+"""
+
+
+def test_full_config_syntax_ok(run_bin, make_env):
+	env = make_env(FULL, dirs=["store"],
+	               tmpfiles={"mime.types": "types {\n    text/html html htm;\n"
+	                                        "    image/png png;\n}\n"})
+	r = run_bin("-t", env.conf_path)
+	assert r.returncode == 0, r.stderr
+	assert r.stderr.strip() == "webserv: %s: syntax is ok" % env.conf_path
+
+
+def test_full_config_runs(server):
+	srv = server(FULL, dirs=["store"],
+	             tmpfiles={"mime.types": "types {\n    text/html html htm;\n"
+	                                      "    image/png png;\n}\n"},
+	             files={"alt.html": b"<p>alt</p>"})
+	r = srv.get("/")
+	assert r.status_code == 200 and r.content == b"<p>alt</p>"
+	assert srv.get("/exact").text == "exact text"

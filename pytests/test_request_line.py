@@ -1,0 +1,201 @@
+"""The request line: METHOD SP TARGET SP HTTP/D.D, versions, methods,
+target forms, length limit."""
+
+import pytest
+
+import wsh
+from wsh import req, get, assert_error_response
+
+CONF = """
+server {
+    listen 127.0.0.1:{port};
+    root {root};
+    location /post { allow_methods GET POST; }
+}
+"""
+
+FILES = {
+	"index.html": b"<html>index</html>",
+	"a.txt": b"alpha",
+	"hello world.txt": b"spaced",
+	"\u00e9t\u00e9.txt": b"summer",
+	"post/p.txt": b"post dir",
+}
+
+
+@pytest.fixture(scope="module")
+def srv(module_server):
+	return module_server(CONF, files=FILES)
+
+
+def send(srv, data, method="GET"):
+	return wsh.exchange(srv.port, data, method)
+
+
+def test_simple_get(srv):
+	r = send(srv, get("/a.txt"))
+	assert r.status == 200 and r.body == b"alpha"
+	assert r.version == "HTTP/1.1"
+
+
+@pytest.mark.rfc("9112", "3.2", "MUST")
+def test_http10_without_host(srv):
+	r = send(srv, b"GET /a.txt HTTP/1.0\r\n\r\n")
+	assert r.status == 200 and r.body == b"alpha"
+
+
+@pytest.mark.rfc("9110", "6.2", "SHOULD")
+@pytest.mark.parametrize("minor", ["2", "9"])
+def test_higher_minor_served_as_11(srv, minor):
+	r = send(srv, req("GET", "/a.txt", version="HTTP/1.%s" % minor))
+	assert r.status == 200 and r.body == b"alpha"
+	assert r.version == "HTTP/1.1"
+
+
+@pytest.mark.rfc("9110", "15.6.6", "MAY")
+@pytest.mark.parametrize("version", ["HTTP/2.0", "HTTP/3.0", "HTTP/9.9", "HTTP/0.9"])
+def test_other_major_505(srv, version):
+	r = send(srv, req("GET", "/a.txt", version=version))
+	assert_error_response(r, 505)
+
+
+@pytest.mark.parametrize("version", [
+	"HTTP/3", "HTTP/10.0", "HTTP/1.11", "http/1.1", "HTTP/1.", "HTTP/1",
+	"HTTP/a.b", "HTTP/1.1x", "HTTPS/1.1", "HTTP /1.1", "HTTP/-1.1", "HTTP/1,1",
+	"HTTP/01.1", "HTTP/1.1.1"])
+def test_malformed_version_400(srv, version):
+	r = send(srv, req("GET", "/a.txt", version=version))
+	assert_error_response(r, 400)
+
+
+@pytest.mark.parametrize("line", [
+	b"GET  /a.txt HTTP/1.1",      # two spaces
+	b"GET /a.txt  HTTP/1.1",
+	b"GET /a.txt HTTP/1.1 ",      # trailing space
+	b" GET /a.txt HTTP/1.1",      # leading space
+	b"GET\t/a.txt\tHTTP/1.1",     # tabs
+	b"GET /a.txt",                # HTTP/0.9 simple request
+	b"GET",
+	b"/a.txt HTTP/1.1",
+	b" /a.txt HTTP/1.1",
+	b"GET /a b.txt HTTP/1.1",     # space inside the target
+	b"GET a.txt HTTP/1.1",        # target not origin-form
+	b"GET /a\x01.txt HTTP/1.1",   # control character in the target
+	b"GET /a\x7f.txt HTTP/1.1",
+	b"GET /a\x00.txt HTTP/1.1",
+	b"GET /a.txt HTTP/1.1\rX",    # bare CR
+])
+def test_malformed_request_line_400(srv, line):
+	r = send(srv, line + b"\r\nHost: localhost\r\n\r\n")
+	assert_error_response(r, 400)
+
+
+@pytest.mark.rfc("9112", "2.2", "SHOULD")
+def test_leading_empty_line_ignored(srv):
+	r = send(srv, b"\r\nGET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	assert r.status == 200 and r.body == b"alpha"
+
+
+def test_malformed_line_closes_connection(srv):
+	with srv.conn() as c:
+		c.send(b"GET  /a.txt HTTP/1.1\r\nHost: x\r\n\r\n" + get("/a.txt"))
+		r = c.read_response()
+		assert r.status == 400
+		wsh.assert_closed_after(c, "a 400")
+
+
+@pytest.mark.rfc("9110", "9.1", "MUST")
+def test_method_is_case_sensitive(srv):
+	"""`get` is not GET: an unknown method -> 501."""
+	r = send(srv, req("get", "/a.txt"))
+	assert_error_response(r, 501)
+
+
+@pytest.mark.rfc("9110", "15.6.2", "SHOULD")
+@pytest.mark.parametrize("method", ["FOO", "BREW", "PROPFIND", "MKCOL", "X-CUSTOM", "GETT"])
+def test_unknown_method_501(srv, method):
+	r = send(srv, req(method, "/a.txt"))
+	assert_error_response(r, 501)
+
+
+@pytest.mark.rfc("9110", "15.5.6", "MUST")
+@pytest.mark.parametrize("method", ["OPTIONS", "TRACE", "PATCH", "POST", "PUT", "DELETE"])
+def test_known_disallowed_method_405_with_allow(srv, method):
+	r = send(srv, req(method, "/a.txt", headers={"Content-Length": "0"}))
+	assert_error_response(r, 405)
+	allow = [m.strip() for m in (r.header("Allow") or "").split(",")]
+	assert set(allow) == {"GET", "HEAD"}, r.header("Allow")
+
+
+def test_connect_is_refused(srv):
+	r = send(srv, req("CONNECT", "127.0.0.1:%d" % srv.port))
+	assert r.status in (400, 405), r
+	assert r.content_type == "text/html"
+
+
+def test_method_not_a_token_400(srv):
+	r = send(srv, b"G(T /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+	assert r.status in (400, 501)
+	assert r.content_type == "text/html"
+
+
+@pytest.mark.rfc("9112", "3.2.2", "MUST")
+def test_absolute_form_accepted(srv):
+	r = send(srv, req("GET", "http://127.0.0.1:%d/a.txt" % srv.port))
+	assert r.status == 200 and r.body == b"alpha"
+
+
+def test_query_string_ignored_for_files(srv):
+	r = send(srv, get("/a.txt?x=1&y=%2e%2e"))
+	assert r.status == 200 and r.body == b"alpha"
+
+
+def test_percent_decoded_path(srv):
+	assert send(srv, get("/hello%20world.txt")).body == b"spaced"
+	assert send(srv, get("/%61.txt")).body == b"alpha"
+	assert send(srv, get("/%C3%A9t%C3%A9.txt")).body == b"summer"
+
+
+@pytest.mark.parametrize("target", ["/a%zz.txt", "/a%2.txt", "/a.txt%", "/a.txt%4"])
+def test_bad_percent_encoding_400(srv, target):
+	r = send(srv, get(target))
+	assert_error_response(r, 400)
+
+
+def test_dot_segments_normalised(srv):
+	assert send(srv, get("/post/../a.txt")).body == b"alpha"
+	assert send(srv, get("/./a.txt")).body == b"alpha"
+	assert send(srv, get("//a.txt")).body == b"alpha"
+	assert send(srv, get("/post/./p.txt")).body == b"post dir"
+
+
+def test_request_line_under_8k_ok(srv):
+	target = "/a.txt?" + "q" * 8000
+	r = send(srv, get(target))
+	assert r.status == 200
+
+
+def test_request_line_over_8k_414(srv):
+	target = "/" + "a" * 9000
+	r = send(srv, get(target))
+	assert_error_response(r, 414)
+
+
+def test_request_line_over_8k_no_crlf_yet_414(srv):
+	"""414 as soon as the line is too long, without waiting for its end."""
+	with srv.conn() as c:
+		c.send(b"GET /" + b"a" * 20000)
+		r = c.read_response()
+		assert_error_response(r, 414)
+
+
+def test_huge_request_line_414(srv):
+	with srv.conn() as c:
+		c.send(b"GET /" + b"a" * (1 << 20) + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+		r = c.read_response()
+		assert r.status == 414
+
+
+def test_server_still_serving(srv):
+	r = srv.get("/a.txt")
+	assert r.status_code == 200 and r.content == b"alpha"

@@ -1,0 +1,361 @@
+/* Static files: GET/HEAD with validators, conditional and range requests,
+ * directory index and autoindex; DELETE. */
+#include "server.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "range.h"
+#include "route.h"
+#include "uri.h"
+
+#define AUTOINDEX_MAX_ENTRIES 10000
+#define AUTOINDEX_MAX_BYTES (4u << 20)
+
+static int errno_status(int e)
+{
+	switch (e) {
+	case ENOENT:
+	case ENOTDIR:
+	case ENAMETOOLONG:
+	case ELOOP:
+		return 404;
+	case EACCES:
+	case EPERM:
+		return 403;
+	default:
+		return 500;
+	}
+}
+
+/* An error while serving an error page falls back to the built-in page. */
+static void fail(struct conn *c, int status, int orig)
+{
+	if (orig != 200) {
+		c->in_error_page = 1;
+		http_error(c, orig);
+	} else {
+		http_error(c, status);
+	}
+}
+
+static void make_etag(const struct stat *st, char *out, size_t n)
+{
+	snprintf(out, n, "\"%llx-%llx\"", (unsigned long long)st->st_mtime,
+		 (unsigned long long)st->st_size);
+}
+
+/* If-None-Match: weak comparison against our tag (RFC 9110 13.1.2). */
+static int etag_match(struct slice list, const char *tag)
+{
+	size_t tl = strlen(tag), i = 0;
+
+	while (i < list.len) {
+		size_t s, e;
+
+		while (i < list.len && (list.p[i] == ' ' || list.p[i] == '\t' || list.p[i] == ','))
+			i++;
+		s = i;
+		while (i < list.len && list.p[i] != ',')
+			i++;
+		e = i;
+		while (e > s && (list.p[e - 1] == ' ' || list.p[e - 1] == '\t'))
+			e--;
+		if (e - s == 1 && list.p[s] == '*')
+			return 1;
+		if (e - s > 2 && list.p[s] == 'W' && list.p[s + 1] == '/')
+			s += 2;
+		if (e - s == tl && memcmp(list.p + s, tag, tl) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* RFC 9110 13.2.2: If-None-Match first; If-Modified-Since only without it. */
+static int not_modified(struct conn *c, const struct stat *st, const char *etag)
+{
+	const struct header_field *f;
+	time_t t;
+
+	if ((f = request_field(&c->req, "If-None-Match")) != NULL)
+		return etag_match(f->value, etag);
+	if ((f = request_field(&c->req, "If-Modified-Since")) != NULL &&
+	    response_parse_date(f->value.p, f->value.len, &t) == 0)
+		return st->st_mtime <= t;
+	return 0;
+}
+
+/* If-Range: the range applies only while the validator still matches. */
+static int if_range_ok(struct conn *c, const struct stat *st, const char *etag, const char *lm)
+{
+	const struct header_field *f = request_field(&c->req, "If-Range");
+
+	if (f == NULL)
+		return 1;
+	if (f->value.len && f->value.p[0] == '"')
+		return f->value.len == strlen(etag) && memcmp(f->value.p, etag, f->value.len) == 0;
+	(void)st;
+	return f->value.len == strlen(lm) && memcmp(f->value.p, lm, f->value.len) == 0;
+}
+
+static void autoindex(struct conn *c)
+{
+	DIR *d = opendir(c->fspath);
+	struct dir_entry *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	struct obuf body = { 0 };
+	int status = 500;
+
+	if (d == NULL) {
+		http_error(c, errno_status(errno));
+		return;
+	}
+	while ((de = readdir(d)) != NULL && n < AUTOINDEX_MAX_ENTRIES) {
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue; /* ".", ".." and hidden files */
+		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct dir_entry *nv = realloc(v, ncap * sizeof(*v));
+
+			if (nv == NULL)
+				goto out;
+			v = nv;
+			cap = ncap;
+		}
+		v[n].name = strdup(de->d_name);
+		if (v[n].name == NULL)
+			goto out;
+		v[n].is_dir = S_ISDIR(st.st_mode);
+		v[n].size = (uint64_t)st.st_size;
+		v[n].mtime = st.st_mtime;
+		n++;
+	}
+	response_sort_entries(v, n);
+	body.cap = 4096 + n * 2048;
+	if (body.cap > AUTOINDEX_MAX_BYTES)
+		body.cap = AUTOINDEX_MAX_BYTES;
+	body.p = malloc(body.cap);
+	if (body.p == NULL)
+		goto out;
+	response_autoindex(&body, c->path, v, n);
+	if (body.overflow)
+		goto out;
+	/* Grow the output buffer for this response; http_reset shrinks it. */
+	if (c->out.cap < body.len + 4096) {
+		char *p = realloc(c->out.p, body.len + 4096);
+
+		if (p == NULL)
+			goto out;
+		c->out.p = p;
+		c->out.cap = body.len + 4096;
+	}
+	http_begin(c, 200);
+	if (c->state == CONN_CLOSE)
+		goto out_nostatus;
+	http_end_head(c, "text/html", (int64_t)body.len);
+	if (!c->head_only)
+		obuf_add(&c->out, body.p, body.len);
+	status = 0;
+out:
+	if (status)
+		http_error(c, status);
+out_nostatus:
+	for (size_t i = 0; i < n; i++)
+		free((void *)v[i].name);
+	free(v);
+	free(body.p);
+	closedir(d);
+}
+
+/* Serves a directory URI: slash redirect, index files, autoindex. */
+static void directory(struct conn *c, int orig)
+{
+	size_t plen = strlen(c->path), flen = strlen(c->fspath);
+	const struct loc_conf *lc = c->loc;
+	struct stat st;
+
+	if (orig != 200) {
+		fail(c, 404, orig);
+		return;
+	}
+	if (plen == 0 || c->path[plen - 1] != '/') {
+		char loc[PATH_BUF * 3 + 2];
+		size_t n = uri_encode_path(c->path, plen, loc, sizeof(loc) - 2);
+
+		if (n == (size_t)-1) {
+			http_error(c, 414);
+			return;
+		}
+		loc[n++] = '/';
+		loc[n] = '\0';
+		if (c->query[0] && n + 1 + strlen(c->query) < sizeof(loc)) {
+			loc[n++] = '?';
+			strcpy(loc + n, c->query);
+		}
+		http_redirect(c, 301, loc);
+		return;
+	}
+	for (size_t i = 0; i < lc->nindex; i++) {
+		size_t il = strlen(lc->index[i]);
+
+		if (flen + il + 2 > sizeof(c->fspath) || plen + il + 1 > sizeof(c->path))
+			continue;
+		snprintf(c->fspath + flen, sizeof(c->fspath) - flen, "%s%s",
+			 c->fspath[flen - 1] == '/' ? "" : "/", lc->index[i]);
+		if (stat(c->fspath, &st) == 0 && S_ISREG(st.st_mode)) {
+			/* An internal redirect to the index file (it may be a script). */
+			memcpy(c->path + plen, lc->index[i], il + 1);
+			http_dispatch(c);
+			return;
+		}
+		c->fspath[flen] = '\0';
+	}
+	if (lc->autoindex) {
+		autoindex(c);
+		return;
+	}
+	http_error(c, 403);
+}
+
+void file_serve(struct conn *c, int orig)
+{
+	struct stat st;
+	char etag[64], lm[32], allow[64];
+	const char *ctype;
+	int fd, status = orig, r;
+	uint64_t first = 0, last = 0;
+	off_t size;
+
+	if (stat(c->fspath, &st) < 0) {
+		fail(c, errno_status(errno), orig);
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		directory(c, orig);
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fail(c, 403, orig);
+		return;
+	}
+	fd = open(c->fspath, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		fail(c, errno_status(errno), orig);
+		return;
+	}
+	size = st.st_size;
+	make_etag(&st, etag, sizeof(etag));
+	response_date(st.st_mtime, lm);
+	ctype = config_mime(c->srv->types, c->path);
+
+	if (orig == 200) {
+		const struct header_field *rf = request_field(&c->req, "Range");
+
+		if (not_modified(c, &st, etag)) {
+			close(fd);
+			http_begin(c, 304);
+			if (c->state == CONN_CLOSE)
+				return;
+			obuf_printf(&c->out, "ETag: %s\r\nLast-Modified: %s\r\n", etag, lm);
+			http_end_head(c, NULL, -1);
+			return;
+		}
+		if (rf != NULL && c->req.method_id == METHOD_GET && if_range_ok(c, &st, etag, lm)) {
+			r = range_parse(rf->value, (uint64_t)size, &first, &last);
+			if (r < 0) {
+				close(fd);
+				http_reset(c);
+				http_begin(c, 416);
+				if (c->state == CONN_CLOSE)
+					return;
+				obuf_printf(&c->out, "Content-Range: bytes */%llu\r\n",
+					    (unsigned long long)size);
+				{
+					char tmp[1024];
+					struct obuf b = { .p = tmp, .cap = sizeof(tmp) };
+
+					response_error_body(&b, 416);
+					http_end_head(c, "text/html", (int64_t)b.len);
+					if (!c->head_only)
+						obuf_add(&c->out, b.p, b.len);
+				}
+				return;
+			}
+			if (r == 1)
+				status = 206;
+		}
+	}
+	if (status != 206) {
+		first = 0;
+		last = size ? (uint64_t)size - 1 : 0;
+	}
+
+	http_begin(c, status);
+	if (c->state == CONN_CLOSE) {
+		close(fd);
+		return;
+	}
+	if (orig == 200)
+		obuf_printf(&c->out, "Last-Modified: %s\r\nETag: %s\r\nAccept-Ranges: bytes\r\n", lm, etag);
+	if (status == 206)
+		obuf_printf(&c->out, "Content-Range: bytes %llu-%llu/%llu\r\n", (unsigned long long)first,
+			    (unsigned long long)last, (unsigned long long)size);
+	if (status == 405 && http_allow(c, allow, sizeof(allow)))
+		obuf_printf(&c->out, "Allow: %s\r\n", allow);
+	{
+		uint64_t len = size ? last - first + 1 : 0;
+
+		http_end_head(c, ctype, (int64_t)len);
+		if (c->head_only || len == 0) {
+			close(fd);
+			return;
+		}
+		/* Small bodies ride in the same write as the head. */
+		if (len <= c->out.cap - c->out.len) {
+			ssize_t n = pread(fd, c->out.p + c->out.len, (size_t)len, (off_t)first);
+
+			close(fd);
+			if (n != (ssize_t)len) {
+				conn_close(c);
+				return;
+			}
+			c->out.len += (size_t)len;
+			return;
+		}
+		c->file_fd = fd;
+		c->file_off = (off_t)first;
+		c->file_end = (off_t)(last + 1);
+	}
+}
+
+void file_delete(struct conn *c)
+{
+	struct stat st;
+
+	if (lstat(c->fspath, &st) < 0) {
+		http_error(c, errno_status(errno));
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		http_error(c, 409);
+		return;
+	}
+	if (unlink(c->fspath) < 0) {
+		http_error(c, errno_status(errno));
+		return;
+	}
+	http_begin(c, 204);
+	if (c->state == CONN_CLOSE)
+		return;
+	http_end_head(c, NULL, -1);
+}

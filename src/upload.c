@@ -1,0 +1,488 @@
+/* Uploads: POST (multipart/form-data or a raw body) and PUT into an
+ * upload_store, streamed to temporary files in the store and renamed
+ * into place when complete.  A failed exchange removes every file it
+ * created. */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "multipart.h"
+#include "uri.h"
+
+#define UPLOAD_NAME_MAX 255
+#define UPLOAD_FIELD_MAX 1024   /* bytes of a text field kept for the reply */
+#define UPLOAD_LIST_MAX 16384   /* bytes of the reply listing */
+
+enum upload_mode { UP_RAW, UP_PUT, UP_MULTIPART };
+
+struct upload {
+	enum upload_mode mode;
+	int fd;                     /* temporary file being written, -1 if none */
+	char tmp[PATH_BUF];         /* its path */
+	uint64_t size;              /* bytes in the current file */
+	char name[UPLOAD_NAME_MAX + 1]; /* wanted file name (raw, multipart part) */
+	char target[PATH_BUF];      /* PUT: final path */
+	char **stored;              /* final paths created by this request */
+	size_t nstored;
+	char *list;                 /* reply listing (JSON-ish records) */
+	size_t list_len;
+	char first[UPLOAD_NAME_MAX + 1]; /* first stored file name */
+	int in_file;                /* current multipart part is a file */
+	char field[UPLOAD_FIELD_MAX + 1];
+	size_t field_len;
+	char field_name[256];
+	int err;                    /* status set by a multipart callback */
+	int done;                   /* committed: nothing to roll back */
+	struct multipart mp;
+};
+
+static struct upload *up_of(struct conn *c)
+{
+	return c->up;
+}
+
+/* Creates a temporary file in the store.  Returns 0 or an HTTP status. */
+static int open_tmp(struct conn *c, struct upload *u)
+{
+	int n = snprintf(u->tmp, sizeof(u->tmp), "%s/.upload-XXXXXX", c->loc->upload_store);
+
+	if (n < 0 || (size_t)n >= sizeof(u->tmp))
+		return 500;
+	u->fd = mkostemp(u->tmp, O_CLOEXEC);
+	if (u->fd < 0) {
+		log_error("upload: cannot create a file in %s: %s", c->loc->upload_store, strerror(errno));
+		u->tmp[0] = '\0';
+		return errno == ENOSPC || errno == EDQUOT ? 507 : 500;
+	}
+	fchmod(u->fd, 0644);
+	u->size = 0;
+	return 0;
+}
+
+static void drop_tmp(struct upload *u)
+{
+	if (u->fd >= 0) {
+		close(u->fd);
+		u->fd = -1;
+	}
+	if (u->tmp[0]) {
+		unlink(u->tmp);
+		u->tmp[0] = '\0';
+	}
+}
+
+static int write_all(struct upload *u, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(u->fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == ENOSPC || errno == EDQUOT ? 507 : 500;
+		}
+		p += w;
+		n -= (size_t)w;
+		u->size += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* Applies the contract's file-name rule: keep what follows the last '/'
+ * or '\'; refuse empty, ".", ".." and control characters.  Returns 0 or
+ * 400. */
+static int clean_name(const char *in, char *out)
+{
+	const char *s = in;
+	size_t n;
+
+	for (const char *p = in; *p; p++)
+		if (*p == '/' || *p == '\\')
+			s = p + 1;
+	n = strlen(s);
+	if (n == 0 || n > UPLOAD_NAME_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return 400;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 400;
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+static int remember(struct upload *u, const char *path)
+{
+	char **v = realloc(u->stored, (u->nstored + 1) * sizeof(*v));
+
+	if (v == NULL)
+		return 500;
+	u->stored = v;
+	v[u->nstored] = strdup(path);
+	if (v[u->nstored] == NULL)
+		return 500;
+	u->nstored++;
+	return 0;
+}
+
+/* Appends one record to the reply listing. */
+static void list_add(struct upload *u, const char *kind, const char *name, uint64_t size)
+{
+	char rec[UPLOAD_NAME_MAX * 6 + 64];
+	size_t n = 0;
+	char *p;
+
+	n += (size_t)snprintf(rec, sizeof(rec), "%s\t", kind);
+	for (const char *s = name; *s && n + 8 < sizeof(rec); s++)
+		rec[n++] = *s == '\t' || *s == '\n' ? ' ' : *s;
+	n += (size_t)snprintf(rec + n, sizeof(rec) - n, "\t%llu\n", (unsigned long long)size);
+	if (u->list_len + n > UPLOAD_LIST_MAX)
+		return;
+	p = realloc(u->list, u->list_len + n + 1);
+	if (p == NULL)
+		return;
+	u->list = p;
+	memcpy(u->list + u->list_len, rec, n);
+	u->list_len += n;
+	u->list[u->list_len] = '\0';
+}
+
+/* Moves the finished temporary file to DIR/name without replacing an
+ * existing file: name, then name-1.ext, name-2.ext, ...  link() fails
+ * with EEXIST atomically, so concurrent uploads never overwrite each
+ * other.  Returns 0 or an HTTP status. */
+static int commit_unique(struct conn *c, struct upload *u, const char *name)
+{
+	const char *store = c->loc->upload_store;
+	const char *dot = strrchr(name, '.');
+	size_t base = dot && dot != name ? (size_t)(dot - name) : strlen(name);
+	char path[PATH_BUF];
+	int st;
+
+	if (u->fd >= 0) {
+		close(u->fd);
+		u->fd = -1;
+	}
+	for (int i = 0; i < 10000; i++) {
+		int n;
+
+		if (i == 0)
+			n = snprintf(path, sizeof(path), "%s/%s", store, name);
+		else
+			n = snprintf(path, sizeof(path), "%s/%.*s-%d%s", store, (int)base, name, i,
+				     name + base);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			return 414;
+		if (link(u->tmp, path) == 0) {
+			unlink(u->tmp);
+			u->tmp[0] = '\0';
+			if ((st = remember(u, path)) != 0)
+				return st;
+			if (u->first[0] == '\0')
+				snprintf(u->first, sizeof(u->first), "%s", path + strlen(store) + 1);
+			list_add(u, "file", path + strlen(store) + 1, u->size);
+			return 0;
+		}
+		if (errno != EEXIST)
+			return errno == ENOSPC ? 507 : errno == EACCES ? 403 : 500;
+	}
+	return 409;
+}
+
+static int mp_begin(void *ctx, const struct multipart_part *part)
+{
+	struct conn *c = ctx;
+	struct upload *u = up_of(c);
+	int st;
+
+	u->in_file = part->has_filename;
+	if (!u->in_file) {
+		snprintf(u->field_name, sizeof(u->field_name), "%s", part->name);
+		u->field_len = 0;
+		return 0;
+	}
+	if ((st = clean_name(part->filename, u->name)) != 0 || (st = open_tmp(c, u)) != 0) {
+		u->err = st;
+		return -1;
+	}
+	return 0;
+}
+
+static int mp_data(void *ctx, const char *data, size_t len)
+{
+	struct conn *c = ctx;
+	struct upload *u = up_of(c);
+	int st;
+
+	if (!u->in_file) {
+		size_t room = UPLOAD_FIELD_MAX - u->field_len;
+
+		if (len > room)
+			len = room;
+		memcpy(u->field + u->field_len, data, len);
+		u->field_len += len;
+		return 0;
+	}
+	if ((st = write_all(u, data, len)) != 0) {
+		u->err = st;
+		return -1;
+	}
+	return 0;
+}
+
+static int mp_end(void *ctx)
+{
+	struct conn *c = ctx;
+	struct upload *u = up_of(c);
+	int st;
+
+	if (!u->in_file) {
+		list_add(u, "field", u->field_name, u->field_len);
+		return 0;
+	}
+	if ((st = commit_unique(c, u, u->name)) != 0) {
+		u->err = st;
+		return -1;
+	}
+	return 0;
+}
+
+static int sink_data(struct conn *c, const char *p, size_t n)
+{
+	struct upload *u = up_of(c);
+	struct multipart_cb cb = { mp_begin, mp_data, mp_end, c };
+
+	if (u->mode != UP_MULTIPART)
+		return write_all(u, p, n);
+	if (multipart_feed(&u->mp, p, n, &cb) < 0)
+		return u->err ? u->err : 400;
+	return 0;
+}
+
+static void sink_abort(struct conn *c)
+{
+	upload_free(c);
+}
+
+static int json_wanted(struct conn *c)
+{
+	const struct header_field *f = request_field(&c->req, "Accept");
+
+	if (f == NULL)
+		return 0;
+	for (size_t i = 0; i + 16 <= f->value.len; i++)
+		if (strncasecmp(f->value.p + i, "application/json", 16) == 0)
+			return 1;
+	return 0;
+}
+
+static void json_str(struct obuf *ob, const char *s, size_t n)
+{
+	obuf_str(ob, "\"");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '"' || ch == '\\')
+			obuf_printf(ob, "\\%c", ch);
+		else if (ch < 0x20)
+			obuf_printf(ob, "\\u%04x", ch);
+		else
+			obuf_add(ob, s + i, 1);
+	}
+	obuf_str(ob, "\"");
+}
+
+/* Builds the 201 (or 200 without files) reply from the listing. */
+static void reply(struct conn *c, struct upload *u)
+{
+	char body[UPLOAD_LIST_MAX * 2 + 1024], loc[PATH_BUF * 3 + UPLOAD_NAME_MAX * 3 + 2];
+	struct obuf b = { .p = body, .cap = sizeof(body) };
+	int json = json_wanted(c), nfile = 0, nfield = 0;
+	const char *line = u->list ? u->list : "";
+	int status = u->first[0] ? 201 : 200;
+	const char *ctype = json ? "application/json" : "text/html";
+
+	obuf_str(&b, json ? "{\"files\":[" : "<!DOCTYPE html>\n<html>\n<head><title>Upload</title></head>\n<body>\n<h1>Stored</h1>\n<ul>\n");
+	for (int pass = 0; pass < 2; pass++) {
+		const char *want = pass == 0 ? "file" : "field";
+
+		if (pass == 1)
+			obuf_str(&b, json ? "],\"fields\":[" : "</ul>\n<h2>Fields</h2>\n<ul>\n");
+		for (const char *s = line; *s;) {
+			const char *t1 = strchr(s, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+			const char *nl = t2 ? strchr(t2, '\n') : NULL;
+
+			if (nl == NULL)
+				break;
+			if ((size_t)(t1 - s) == strlen(want) && strncmp(s, want, strlen(want)) == 0) {
+				int *cnt = pass == 0 ? &nfile : &nfield;
+
+				if (json) {
+					obuf_str(&b, (*cnt)++ ? ",{\"name\":" : "{\"name\":");
+					json_str(&b, t1 + 1, (size_t)(t2 - t1 - 1));
+					obuf_printf(&b, ",\"size\":%.*s}", (int)(nl - t2 - 1), t2 + 1);
+				} else {
+					(*cnt)++;
+					obuf_str(&b, "<li>");
+					obuf_html(&b, t1 + 1, (size_t)(t2 - t1 - 1));
+					obuf_printf(&b, " (%.*s bytes)</li>\n", (int)(nl - t2 - 1), t2 + 1);
+				}
+			}
+			s = nl + 1;
+		}
+	}
+	obuf_str(&b, json ? "]}\n" : "</ul>\n</body>\n</html>\n");
+
+	http_begin(c, status);
+	if (c->state == CONN_CLOSE)
+		return;
+	if (u->first[0]) {
+		/* Location: the request path (its directory for a raw body)
+		 * joined with the stored name. */
+		size_t pl = strlen(c->path), n;
+
+		if (u->mode == UP_RAW)
+			while (pl > 0 && c->path[pl - 1] != '/')
+				pl--;
+		n = uri_encode_path(c->path, pl, loc, sizeof(loc));
+		if (n != (size_t)-1) {
+			if (n == 0 || loc[n - 1] != '/')
+				loc[n++] = '/';
+			if (uri_encode_path(u->first, strlen(u->first), loc + n, sizeof(loc) - n) != (size_t)-1)
+				obuf_printf(&c->out, "Location: %s\r\n", loc);
+		}
+	}
+	http_end_head(c, ctype, (int64_t)b.len);
+	if (!c->head_only)
+		obuf_add(&c->out, b.p, b.len);
+}
+
+static void sink_end(struct conn *c)
+{
+	struct upload *u = up_of(c);
+	int st = 0;
+
+	switch (u->mode) {
+	case UP_MULTIPART:
+		if (multipart_finish(&u->mp) < 0)
+			st = 400;
+		break;
+	case UP_RAW:
+		st = commit_unique(c, u, u->name);
+		break;
+	case UP_PUT: {
+		struct stat sb;
+		int existed = stat(u->target, &sb) == 0;
+
+		if (existed && S_ISDIR(sb.st_mode)) {
+			st = 409;
+			break;
+		}
+		close(u->fd);
+		u->fd = -1;
+		if (rename(u->tmp, u->target) < 0) {
+			st = errno == ENOSPC ? 507 : errno == EACCES ? 403 : errno == EISDIR ? 409 : 500;
+			break;
+		}
+		u->tmp[0] = '\0';
+		u->done = 1;
+		upload_free(c);
+		http_begin(c, existed ? 204 : 201);
+		if (c->state == CONN_CLOSE)
+			return;
+		if (!existed)
+			obuf_printf(&c->out, "Location: %s\r\n", c->path);
+		http_end_head(c, existed ? NULL : "text/plain", existed ? -1 : 0);
+		return;
+	}
+	}
+	if (st != 0) {
+		upload_free(c);
+		http_error(c, st);
+		return;
+	}
+	u->done = 1;
+	reply(c, u);
+	upload_free(c);
+}
+
+static const struct body_sink upload_sink = { sink_data, sink_end, sink_abort };
+
+int upload_begin(struct conn *c)
+{
+	const struct loc_conf *lc = c->loc;
+	const char *rel = c->path + strlen(lc->prefix);
+	const struct header_field *ct = request_field(&c->req, "Content-Type");
+	struct upload *u;
+	char boundary[MULTIPART_BOUNDARY_MAX + 1];
+	int st;
+
+	u = calloc(1, sizeof(*u));
+	if (u == NULL)
+		return 500;
+	u->fd = -1;
+	c->up = u;
+	while (*rel == '/')
+		rel++;
+	if (c->req.method_id == METHOD_PUT) {
+		size_t rl = strlen(rel);
+		struct stat sb;
+
+		u->mode = UP_PUT;
+		if (rl == 0 || rel[rl - 1] == '/')
+			return 409; /* a directory */
+		if (snprintf(u->target, sizeof(u->target), "%s/%s", lc->upload_store, rel) >= (int)sizeof(u->target))
+			return 414;
+		if (stat(u->target, &sb) == 0 && S_ISDIR(sb.st_mode))
+			return 409;
+		{
+			/* The parent must exist inside the store. */
+			char *slash = strrchr(u->target, '/');
+
+			*slash = '\0';
+			st = stat(u->target, &sb) == 0 && S_ISDIR(sb.st_mode) ? 0 : 409;
+			*slash = '/';
+			if (st)
+				return st;
+		}
+	} else if (ct != NULL && ct->value.len >= 19 && strncasecmp(ct->value.p, "multipart/form-data", 19) == 0) {
+		u->mode = UP_MULTIPART;
+		if (multipart_boundary(ct->value, boundary) < 0)
+			return 400;
+		multipart_init(&u->mp, boundary);
+	} else {
+		const char *last = strrchr(rel, '/');
+
+		u->mode = UP_RAW;
+		last = last ? last + 1 : rel;
+		if (*last == '\0')
+			last = "upload.bin";
+		if ((st = clean_name(last, u->name)) != 0)
+			return st;
+	}
+	if (u->mode != UP_MULTIPART && (st = open_tmp(c, u)) != 0)
+		return st;
+	c->sink = &upload_sink;
+	return 0;
+}
+
+void upload_free(struct conn *c)
+{
+	struct upload *u = c->up;
+
+	if (u == NULL)
+		return;
+	drop_tmp(u);
+	for (size_t i = 0; i < u->nstored; i++) {
+		if (!u->done)
+			unlink(u->stored[i]);
+		free(u->stored[i]);
+	}
+	free(u->stored);
+	free(u->list);
+	free(u);
+	c->up = NULL;
+}
