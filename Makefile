@@ -96,3 +96,4 @@ re: fclean
 
 -include $(OBJS:.o=.d) $(AOBJS:.o=.d)
 -include fuzz/fuzz.mk
+-include conformance/Makefile.inc

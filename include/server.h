@@ -16,7 +16,7 @@
 #include "response.h"
 
 #define IN_BUF_INIT 4096
-#define IN_BUF_MAX (REQUEST_HEAD_MAX + 4096) /* head plus a little pipelined slack */
+#define IN_BUF_MAX (REQUEST_HEAD_MAX + 65536) /* a head plus room for body reads */
 #define OUT_BUF_SIZE (64 * 1024)             /* response head + small bodies + streamed data */
 #define PATH_BUF 4096
 #define LINGER_MS 2000
@@ -104,6 +104,7 @@ struct conn {
 	uint64_t head_bytes;      /* bytes of the response head, for body_sent */
 	uint64_t sent;            /* bytes written for this response */
 	int wait_cgi;             /* CONN_WRITE paused until the CGI pipe has data */
+	int can_write;            /* poll() reported POLLOUT in this dispatch */
 
 	struct upload *up;
 	struct cgi_proc *cgi;

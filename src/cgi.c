@@ -49,6 +49,7 @@ struct cgi_proc {
 	int has_length;
 	uint64_t length_left;     /* with a script Content-Length */
 	int finished;             /* EOF seen and the end queued */
+	int readable;             /* poll() reported POLLIN on out_fd */
 };
 
 static void out_event(struct loop *lp, int fd, short re, void *ctx);
@@ -550,7 +551,13 @@ int cgi_fill(struct conn *c)
 		room = (size_t)cg->length_left;
 	if (room == 0) {
 		n = 0; /* everything announced has been sent */
+	} else if (!cg->readable) {
+		/* Read only after poll() reported the pipe readable. */
+		loop_set(c->sv->lp, cg->out_fd, POLLIN);
+		conn_set_deadline(c, lconf(c)->cgi_timeout_ms);
+		return 0;
 	} else {
+		cg->readable = 0;
 		n = read(cg->out_fd, c->out.p + 10, room);
 	}
 	if (n < 0) {
@@ -606,8 +613,9 @@ static void out_event(struct loop *lp, int fd, short re, void *ctx)
 	if (cg == NULL)
 		return;
 	if (cg->head_done) {
-		/* Streaming: the client drained the last piece; go on. */
+		/* Streaming: the pipe has data for the drained client buffer. */
 		loop_set(c->sv->lp, cg->out_fd, 0);
+		cg->readable = 1;
 		c->wait_cgi = 0;
 		conn_wake(c);
 		return;

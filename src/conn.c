@@ -267,6 +267,8 @@ static int flush_out(struct conn *c)
 		ssize_t n;
 
 		if (c->out_off < c->out.len) {
+			if (!c->can_write)
+				return 0; /* wait for poll() to report POLLOUT */
 			n = write(c->fd, c->out.p + c->out_off, c->out.len - c->out_off);
 			if (n < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -277,16 +279,20 @@ static int flush_out(struct conn *c)
 			c->out_off += (size_t)n;
 			c->sent += (uint64_t)n;
 			conn_set_deadline(c, tconf(c)->send_timeout_ms);
-			/* One write per readiness report keeps fairness between
-			 * clients; come back on the next POLLOUT. */
-			if (c->out_off < c->out.len)
+			/* A short write means the socket is full: come back on the
+			 * next POLLOUT. */
+			if (c->out_off < c->out.len) {
+				c->can_write = 0;
 				return 0;
+			}
 			continue;
 		}
 		if (c->file_fd >= 0 && c->file_off < c->file_end) {
 			off_t left = c->file_end - c->file_off;
 			size_t chunk = left > SENDFILE_MAX ? SENDFILE_MAX : (size_t)left;
 
+			if (!c->can_write)
+				return 0;
 			n = sendfile(c->fd, c->file_fd, &c->file_off, chunk);
 			if (n < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -300,7 +306,11 @@ static int flush_out(struct conn *c)
 			}
 			c->sent += (uint64_t)n;
 			conn_set_deadline(c, tconf(c)->send_timeout_ms);
-			return c->file_off < c->file_end ? 0 : 1;
+			if (c->file_off < c->file_end) {
+				c->can_write = 0; /* one sendfile() per readiness report */
+				return 0;
+			}
+			return 1;
 		}
 		if (c->cgi != NULL) {
 			int r;
@@ -390,13 +400,15 @@ static int fill_in(struct conn *c)
 {
 	ssize_t n;
 
-	if (c->in_len == c->in_cap) {
-		size_t ncap = c->in_cap * 2;
+	if (c->in_len == c->in_cap ||
+	    (c->state == CONN_READ_BODY && c->in_cap - c->in_len < 16384)) {
+		/* Heads grow by doubling; a body gets the full buffer at once. */
+		size_t ncap = c->state == CONN_READ_BODY ? IN_BUF_MAX : c->in_cap * 2;
 		char *p;
 
 		if (ncap > IN_BUF_MAX)
 			ncap = IN_BUF_MAX;
-		if (ncap == c->in_cap)
+		if (ncap == c->in_cap && c->in_len == c->in_cap)
 			return 0; /* full: the parser has already answered 431 */
 		p = realloc(c->in, ncap);
 		if (p == NULL) {
@@ -430,6 +442,8 @@ static void conn_event(struct loop *lp, int fd, short re, void *ctx)
 		conn_close(c);
 		return;
 	}
+	/* Writes happen only inside the handling of a POLLOUT report. */
+	c->can_write = (re & POLLOUT) != 0;
 	switch (c->state) {
 	case CONN_READ_HEAD:
 	case CONN_READ_BODY:
@@ -463,6 +477,7 @@ static void conn_event(struct loop *lp, int fd, short re, void *ctx)
 		return;
 	}
 	conn_wake(c);
+	c->can_write = 0;
 }
 
 static void on_timeout(struct conn *c)

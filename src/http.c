@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "route.h"
@@ -226,6 +227,33 @@ static void keep_log_fields(struct conn *c)
 	}
 }
 
+/* RFC 9112 3.2.2: with an absolute-form target the authority in the
+ * target, not Host, names the server. */
+static struct slice target_host(const struct request_head *rq)
+{
+	struct slice t = rq->target, h;
+	size_t skip;
+
+	if (t.len > 7 && strncasecmp(t.p, "http://", 7) == 0)
+		skip = 7;
+	else if (t.len > 8 && strncasecmp(t.p, "https://", 8) == 0)
+		skip = 8;
+	else
+		return rq->host;
+	h.p = t.p + skip;
+	h.len = 0;
+	while (skip + h.len < t.len && h.p[h.len] != '/' && h.p[h.len] != '?' && h.p[h.len] != '#')
+		h.len++;
+	/* userinfo is not for us */
+	for (size_t i = h.len; i > 0; i--)
+		if (h.p[i - 1] == '@') {
+			h.p += i;
+			h.len -= i;
+			break;
+		}
+	return h;
+}
+
 /* Sets up the body phase (or its absence) after the sink was chosen. */
 static void start_body(struct conn *c)
 {
@@ -284,7 +312,7 @@ void http_handle_head(struct conn *c)
 	memcpy(c->query, q.p, q.len);
 	c->query[q.len] = '\0';
 
-	c->srv = route_server(c->sv->cf, c->laddr, c->lport, rq->host);
+	c->srv = route_server(c->sv->cf, c->laddr, c->lport, target_host(rq));
 	if (c->srv == NULL)
 		c->srv = c->ls->def;
 	c->loc = route_location(c->srv, c->path, plen);

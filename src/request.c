@@ -291,7 +291,7 @@ static int check_codings(const struct request_head *h)
 static int check_fields(struct request_head *h)
 {
 	const struct header_field *host = NULL, *length = NULL;
-	int te = 0, close = 0, keep = 0, rc;
+	int te = 0, want_close = 0, keep = 0, rc;
 
 	for (size_t i = 0; i < h->nfields; i++) {
 		const struct header_field *f = &h->fields[i];
@@ -337,12 +337,12 @@ static int check_fields(struct request_head *h)
 			continue;
 		while (list_next(f->value, &pos, &e)) {
 			if (slice_ieq(e, "close"))
-				close = 1;
+				want_close = 1;
 			else if (slice_ieq(e, "keep-alive"))
 				keep = 1;
 		}
 	}
-	h->keep_alive = !close && (h->minor >= 1 || keep);
+	h->keep_alive = !want_close && (h->minor >= 1 || keep);
 
 	/* RFC 9110 10.1.1: 100-continue is the only expectation. */
 	for (size_t i = 0; i < h->nfields; i++) {
@@ -357,7 +357,7 @@ static int check_fields(struct request_head *h)
 	return 0;
 }
 
-static int fail(struct request_head *h, int status)
+static int reject(struct request_head *h, int status)
 {
 	h->status = status;
 	return -1;
@@ -376,40 +376,40 @@ int request_parse(const char *buf, size_t len, struct request_head *out)
 	for (int empty = 0;; empty++) {
 		complete = find_line(buf, len, pos, &end, &next);
 		if (end - pos > REQUEST_LINE_MAX)
-			return fail(out, 414);
+			return reject(out, 414);
 		if (next > REQUEST_HEAD_MAX)
-			return fail(out, 431);
+			return reject(out, 431);
 		if (!complete)
 			return -2;
 		if (end > pos)
 			break;
 		if (empty == EMPTY_LINES_MAX)
-			return fail(out, 400);
+			return reject(out, 400);
 		pos = next;
 	}
 	if ((rc = parse_request_line(buf + pos, end - pos, out)) != 0)
-		return fail(out, rc);
+		return reject(out, rc);
 	pos = next;
 
 	/* Field lines up to the empty line. */
 	for (;;) {
 		complete = find_line(buf, len, pos, &end, &next);
 		if (next > REQUEST_HEAD_MAX)
-			return fail(out, 431);
+			return reject(out, 431);
 		if (!complete)
 			return -2;
 		if (end == pos)
 			break;
 		if (out->nfields == REQUEST_FIELDS_MAX)
-			return fail(out, 431);
+			return reject(out, 431);
 		rc = parse_field(buf + pos, end - pos, &out->fields[out->nfields]);
 		if (rc != 0)
-			return fail(out, rc);
+			return reject(out, rc);
 		out->nfields++;
 		pos = next;
 	}
 	if ((rc = check_fields(out)) != 0)
-		return fail(out, rc);
+		return reject(out, rc);
 	return (int)next;
 }
 

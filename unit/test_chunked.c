@@ -431,6 +431,72 @@ static void test_total(void **state)
 	free(body);
 }
 
+static int same(const struct result *a, const struct result *b)
+{
+	return a->end == b->end && a->total == b->total &&
+	       (a->end == FAILS || (a->body_len == b->body_len &&
+				    memcmp(a->body, b->body, a->body_len) == 0)) &&
+	       (a->end != DONE || (a->rest_len == b->rest_len &&
+				   memcmp(a->rest, b->rest, a->rest_len) == 0));
+}
+
+/* Random edits of the table inputs: whole, byte by byte and every split
+ * still agree. */
+static void test_mutations(void **state)
+{
+	static const char alphabet[] = "\r\n0a;:= \tFx\x01";
+	uint32_t seed = 4242;
+	char buf[256];
+	size_t cuts[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (int m = 0; m < 20; m++) {
+			size_t n = cases[i].len;
+			struct result whole, r;
+
+			if (n == 0 || n + 4 > sizeof(buf))
+				continue;
+			memcpy(buf, cases[i].in, n);
+			for (int e = 0; e < 1 + m % 3; e++) {
+				size_t at;
+				char c;
+
+				seed = seed * 1103515245u + 12345u;
+				at = (seed >> 8) % n;
+				c = alphabet[(seed >> 20) % (sizeof(alphabet) - 1)];
+				if (seed & 1) {
+					buf[at] = c;
+				} else {
+					memmove(buf + at + 1, buf + at, n - at);
+					buf[at] = c;
+					n++;
+				}
+			}
+			feed(buf, n, NULL, 0, &whole);
+			for (size_t k = 0; k < n; k++)
+				cuts[k] = k + 1;
+			feed(buf, n, cuts, n, &r);
+			if (!same(&whole, &r)) {
+				print_error("line %d: mutation %d differs byte by byte\n",
+					    cases[i].line, m);
+				fail();
+			}
+			result_free(&r);
+			for (size_t k = 0; k <= n; k++) {
+				feed(buf, n, &k, 1, &r);
+				if (!same(&whole, &r)) {
+					print_error("line %d: mutation %d differs split at %zu\n",
+						    cases[i].line, m, k);
+					fail();
+				}
+				result_free(&r);
+			}
+			result_free(&whole);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_trailer_limit),
 		cmocka_unit_test(test_total_overflow),
 		cmocka_unit_test(test_total),
+		cmocka_unit_test(test_mutations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,20 @@
+#!/usr/bin/env python3
+# Test fixture: the CGI environment, argv, cwd and request body digest as JSON.
+import hashlib
+import json
+import os
+import sys
+
+h = hashlib.sha256()
+n = 0
+while True:
+	b = sys.stdin.buffer.read(65536)
+	if not b:
+		break
+	h.update(b)
+	n += len(b)
+out = json.dumps({"env": dict(os.environ), "argv": sys.argv, "cwd": os.getcwd(),
+                  "body_len": n, "body_sha256": h.hexdigest(),
+                  "pid": os.getpid()}).encode()
+sys.stdout.buffer.write(b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                        % len(out) + out)
