@@ -36,6 +36,8 @@ static inline char *fuzz_dup(const void *p, size_t len)
 		abort();
 	if (len)
 		memcpy(q, p, len);
+	else
+		q[0] = '\0';
 	return q;
 }
 

@@ -208,7 +208,7 @@ def test_multipart_filename_traversal(srv, fname):
 	boundary = "----wsboundary7MA4YWxk"
 	body = ("--%s\r\nContent-Disposition: form-data; name=\"f\"; filename=\"%s\"\r\n"
 	        "Content-Type: text/plain\r\n\r\nOVERWRITTEN\r\n--%s--\r\n" % (
-	            boundary, fname.replace("\\", "\\\\") if False else fname, boundary)).encode()
+	            boundary, fname, boundary)).encode()
 	r = wsh.exchange(srv.port, req("POST", "/up/", {
 		"Content-Type": "multipart/form-data; boundary=" + boundary,
 		"Content-Length": str(len(body))}, body))

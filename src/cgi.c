@@ -455,7 +455,8 @@ static void local_redirect(struct conn *c, struct slice loc)
 		http_error(c, 500);
 		return;
 	}
-	memcpy(c->query, q.p, q.len);
+	if (q.len)
+		memcpy(c->query, q.p, q.len);
 	c->query[q.len] = '\0';
 	c->loc = route_location(c->srv, c->path, plen);
 	if (route_fs_path(c->loc, c->path, plen, c->fspath, sizeof(c->fspath)) < 0) {

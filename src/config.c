@@ -258,9 +258,9 @@ static const char *show(char *buf, size_t size, const char *s)
 #define SHOW(buf, s) show(buf, sizeof(buf), s)
 
 /* Records the first error as "FILE:LINE: message" (no FILE:LINE when file
- * is NULL).  Returns -1 so callers can `return fail(...)`. */
+ * is NULL).  Returns -1 so callers can `return error_at(...)`. */
 __attribute__((format(printf, 4, 5)))
-static int fail(struct parser *P, const char *file, unsigned long line,
+static int error_at(struct parser *P, const char *file, unsigned long line,
 		const char *fmt, ...)
 {
 	char fb[FILE_BUF];
@@ -288,7 +288,7 @@ static int fail(struct parser *P, const char *file, unsigned long line,
 
 static int oom(struct parser *P, const struct lexer *lx, unsigned long line)
 {
-	return fail(P, lx ? lx->file : NULL, line, "out of memory");
+	return error_at(P, lx ? lx->file : NULL, line, "out of memory");
 }
 
 /* ---- lexer ---- */
@@ -333,12 +333,12 @@ static int lex_quoted(struct parser *P, struct lexer *lx, struct tok *t)
 
 	for (;;) {
 		if (q >= lx->end)
-			return fail(P, lx->file, lx->last_line,
+			return error_at(P, lx->file, lx->last_line,
 				    "unexpected end of file, unterminated string");
 		if (*q == '"')
 			break;
 		if (*q == '\0')
-			return fail(P, lx->file, lx->line, "unexpected NUL byte");
+			return error_at(P, lx->file, lx->line, "unexpected NUL byte");
 		if (*q == '\\' && q + 1 < lx->end && (q[1] == '"' || q[1] == '\\')) {
 			q += 2;
 			n++;
@@ -363,7 +363,7 @@ static int lex_quoted(struct parser *P, struct lexer *lx, struct tok *t)
 	*w = '\0';
 	lx->p = q + 1;
 	if (lx->p < lx->end && !is_delim((unsigned char)*lx->p) && *lx->p != '#')
-		return fail(P, lx->file, lx->line,
+		return error_at(P, lx->file, lx->line,
 			    "unexpected character after quoted string");
 	return T_WORD;
 }
@@ -407,9 +407,9 @@ static int lex(struct parser *P, struct lexer *lx, struct tok *t)
 	start = lx->p;
 	while (lx->p < lx->end && !is_delim((unsigned char)*lx->p)) {
 		if (*lx->p == '"')
-			return fail(P, lx->file, lx->line, "unexpected quote");
+			return error_at(P, lx->file, lx->line, "unexpected quote");
 		if (*lx->p == '\0')
-			return fail(P, lx->file, lx->line, "unexpected NUL byte");
+			return error_at(P, lx->file, lx->line, "unexpected NUL byte");
 		lx->p++;
 	}
 	t->len = (size_t)(lx->p - start);
@@ -455,19 +455,19 @@ static int read_stmt(struct parser *P, struct lexer *lx, int inner,
 		return -1;
 	if (k == T_EOF) {
 		if (inner)
-			return fail(P, lx->file, lx->last_line,
+			return error_at(P, lx->file, lx->last_line,
 				    "unexpected end of file, expecting \"}\"");
 		return 0;
 	}
 	if (k == T_RBRACE) {
 		if (inner)
 			return 0;
-		return fail(P, lx->file, t.line, "unexpected \"}\"");
+		return error_at(P, lx->file, t.line, "unexpected \"}\"");
 	}
 	if (k == T_SEMI)
-		return fail(P, lx->file, t.line, "unexpected \";\"");
+		return error_at(P, lx->file, t.line, "unexpected \";\"");
 	if (k == T_LBRACE)
-		return fail(P, lx->file, t.line, "unexpected \"{\"");
+		return error_at(P, lx->file, t.line, "unexpected \"{\"");
 	if (stmt_push(P, lx, st, &t) < 0)
 		return -1;
 	for (;;) {
@@ -477,16 +477,16 @@ static int read_stmt(struct parser *P, struct lexer *lx, int inner,
 		switch (k) {
 		case T_WORD:
 			if (st->n > ARGS_MAX)
-				return fail(P, lx->file, t.line, "too many arguments");
+				return error_at(P, lx->file, t.line, "too many arguments");
 			if (stmt_push(P, lx, st, &t) < 0)
 				return -1;
 			break;
 		case T_EOF:
-			return fail(P, lx->file, lx->last_line,
+			return error_at(P, lx->file, lx->last_line,
 				    "unexpected end of file, expecting \";\" or \"}\"");
 		case T_RBRACE:
 			/* A directive cut short by '}': its ';' is missing. */
-			return fail(P, lx->file, t.line, "unexpected \"}\"");
+			return error_at(P, lx->file, t.line, "unexpected \"}\"");
 		default:
 			*term = k;
 			*term_line = t.line;
@@ -509,7 +509,7 @@ static int missing_term(struct parser *P, struct lexer *lx,
 		if (t->line == st->v[i - 1].line)
 			continue;
 		if (i > d->max || (!t->quoted && find_directive(t->s)))
-			return fail(P, lx->file, t->line,
+			return error_at(P, lx->file, t->line,
 				    "unexpected \"%s\", expecting \"%s\"",
 				    SHOW(tb, t->s), (d->flags & D_BLOCK) ? "{" : ";");
 	}
@@ -525,9 +525,9 @@ static int type_entry(struct parser *P, struct lexer *lx, struct block *b,
 	char *type;
 
 	if (term != T_SEMI)
-		return fail(P, lx->file, term_line, "unexpected \"{\"");
+		return error_at(P, lx->file, term_line, "unexpected \"{\"");
 	if (st->n < 2)
-		return fail(P, lx->file, st->v[0].line,
+		return error_at(P, lx->file, st->v[0].line,
 			    "invalid number of arguments in \"%s\" directive",
 			    SHOW(tb, st->v[0].s));
 	type = astrdup(P->mem, st->v[0].s);
@@ -540,10 +540,10 @@ static int type_entry(struct parser *P, struct lexer *lx, struct block *b,
 
 		if (e->len == 0 || strchr(e->s, '/')) {
 			if (e->line != st->v[i - 1].line)
-				return fail(P, lx->file, e->line,
+				return error_at(P, lx->file, e->line,
 					    "unexpected \"%s\", expecting \";\"",
 					    SHOW(tb, e->s));
-			return fail(P, lx->file, e->line, "invalid extension \"%s\"",
+			return error_at(P, lx->file, e->line, "invalid extension \"%s\"",
 				    SHOW(tb, e->s));
 		}
 		ext = astrdup(P->mem, e->s);
@@ -573,25 +573,25 @@ static int run_stmt(struct parser *P, struct lexer *lx, struct block *b,
 		return type_entry(P, lx, b, st, term, term_line);
 	d = find_directive(name->s);
 	if (!d)
-		return fail(P, lx->file, name->line, "unknown directive \"%s\"",
+		return error_at(P, lx->file, name->line, "unknown directive \"%s\"",
 			    SHOW(nb, name->s));
 	if (!(d->ctx & b->ctx))
-		return fail(P, lx->file, name->line,
+		return error_at(P, lx->file, name->line,
 			    "\"%s\" directive is not allowed here", d->name);
 	if (missing_term(P, lx, d, st) < 0)
 		return -1;
 	if ((d->flags & D_BLOCK) && term != T_LBRACE)
-		return fail(P, lx->file, term_line,
+		return error_at(P, lx->file, term_line,
 			    "directive \"%s\" has no opening \"{\"", d->name);
 	if (!(d->flags & D_BLOCK) && term != T_SEMI)
-		return fail(P, lx->file, term_line,
+		return error_at(P, lx->file, term_line,
 			    "directive \"%s\" is not terminated by \";\"", d->name);
 	bit = dir_bit(d->name);
 	if (!(d->flags & D_MULTI) && (b->seen & bit))
-		return fail(P, lx->file, name->line, "\"%s\" directive is duplicate",
+		return error_at(P, lx->file, name->line, "\"%s\" directive is duplicate",
 			    d->name);
 	if (st->n - 1 < d->min || st->n - 1 > d->max)
-		return fail(P, lx->file, name->line,
+		return error_at(P, lx->file, name->line,
 			    "invalid number of arguments in \"%s\" directive", d->name);
 	b->seen |= bit;
 	return d->set(P, lx, b, d, st->v, st->n);
@@ -677,7 +677,7 @@ static char *path_arg(struct parser *P, struct lexer *lx, const struct tok *v,
 	char *r;
 
 	if (v->len == 0) {
-		fail(P, lx->file, v->line, "invalid value \"%s\" in \"%s\" directive",
+		error_at(P, lx->file, v->line, "invalid value \"%s\" in \"%s\" directive",
 		     SHOW(tb, v->s), d->name);
 		return NULL;
 	}
@@ -687,7 +687,7 @@ static char *path_arg(struct parser *P, struct lexer *lx, const struct tok *v,
 		return NULL;
 	}
 	if (check && P->io && P->io->is_dir && !P->io->is_dir(P->io->ctx, r)) {
-		fail(P, lx->file, v->line, "%s directory \"%s\" does not exist",
+		error_at(P, lx->file, v->line, "%s directory \"%s\" does not exist",
 		     d->name, SHOW(tb, r));
 		return NULL;
 	}
@@ -726,7 +726,8 @@ static int parse_size(const char *s, uint64_t *out)
 		case 'g': case 'G': shift = 30; n--; break;
 		}
 	}
-	if (parse_u64(s, n, &v) < 0 || v > (UINT64_MAX >> shift))
+	/* UINT64_MAX itself is the "unset" marker, so it is not a size. */
+	if (parse_u64(s, n, &v) < 0 || v > (UINT64_MAX >> shift) || (v << shift) == UNSET)
 		return -1;
 	*out = v << shift;
 	return 0;
@@ -879,10 +880,10 @@ static int set_location(struct parser *P, struct lexer *lx, struct block *b,
 		if (strcmp(mod, "=") == 0)
 			exact = 1;
 		else if (!strcmp(mod, "~") || !strcmp(mod, "~*") || !strcmp(mod, "^~"))
-			return fail(P, lx->file, v[1].line,
+			return error_at(P, lx->file, v[1].line,
 				    "unsupported location modifier \"%s\"", mod);
 		else
-			return fail(P, lx->file, v[1].line,
+			return error_at(P, lx->file, v[1].line,
 				    "invalid location modifier \"%s\"", SHOW(tb, mod));
 	} else if (pre[0] == '=' && pre[1] != '\0') {
 		/* `location =/x`, as nginx accepts */
@@ -891,15 +892,15 @@ static int set_location(struct parser *P, struct lexer *lx, struct block *b,
 	} else if (pre[0] == '~' || (pre[0] == '^' && pre[1] == '~')) {
 		const char *mod = pre[0] == '~' ? (pre[1] == '*' ? "~*" : "~") : "^~";
 
-		return fail(P, lx->file, pt->line,
+		return error_at(P, lx->file, pt->line,
 			    "unsupported location modifier \"%s\"", mod);
 	}
 	if (pre[0] != '/')
-		return fail(P, lx->file, pt->line, "location \"%s\" must start with \"/\"",
+		return error_at(P, lx->file, pt->line, "location \"%s\" must start with \"/\"",
 			    SHOW(tb, pre));
 	for (size_t i = 0; i < srv->nlocs; i++)
 		if (srv->locs[i].exact == exact && strcmp(srv->locs[i].prefix, pre) == 0)
-			return fail(P, lx->file, pt->line, "duplicate location \"%s\"",
+			return error_at(P, lx->file, pt->line, "duplicate location \"%s\"",
 				    SHOW(tb, pre));
 	lc_init(&l);
 	l.exact = exact;
@@ -948,16 +949,16 @@ static int set_include(struct parser *P, struct lexer *lx, struct block *b,
 
 	(void)n;
 	if (P->depth >= INCLUDE_DEPTH_MAX)
-		return fail(P, lx->file, v[0].line, "include nesting too deep");
+		return error_at(P, lx->file, v[0].line, "include nesting too deep");
 	if (P->nfiles >= INCLUDE_FILES_MAX)
-		return fail(P, lx->file, v[0].line, "too many included files");
+		return error_at(P, lx->file, v[0].line, "too many included files");
 	P->nfiles++;
 	path = path_arg(P, lx, &v[1], d, 0);
 	if (!path)
 		return -1;
 	if (!P->io || !P->io->read_file ||
 	    P->io->read_file(P->io->ctx, path, &data, &len) != 0)
-		return fail(P, lx->file, v[1].line, "cannot open \"%s\"", SHOW(tb, path));
+		return error_at(P, lx->file, v[1].line, "cannot open \"%s\"", SHOW(tb, path));
 	if (!data)
 		len = 0;
 	lexer_init(&inc, path, data ? data : "", len);
@@ -981,7 +982,7 @@ static int set_listen(struct parser *P, struct lexer *lx, struct block *b,
 	(void)d;
 	(void)n;
 	if (parse_u64(port, strlen(port), &p) < 0 || p < 1 || p > 65535)
-		return fail(P, lx->file, v[1].line, "invalid port in \"%s\"", SHOW(tb, s));
+		return error_at(P, lx->file, v[1].line, "invalid port in \"%s\"", SHOW(tb, s));
 	la.port = (uint16_t)p;
 	la.addr = 0;
 	if (colon) {
@@ -992,12 +993,12 @@ static int set_listen(struct parser *P, struct lexer *lx, struct block *b,
 		else if (hl == 9 && strncasecmp(s, "localhost", 9) == 0)
 			la.addr = 0x7f000001;
 		else if (parse_ipv4(s, hl, &la.addr) < 0)
-			return fail(P, lx->file, v[1].line, "invalid host in \"%s\"",
+			return error_at(P, lx->file, v[1].line, "invalid host in \"%s\"",
 				    SHOW(tb, s));
 	}
 	for (size_t i = 0; i < srv->nlistens; i++)
 		if (srv->listens[i].addr == la.addr && srv->listens[i].port == la.port)
-			return fail(P, lx->file, v[1].line, "duplicate listen %u.%u.%u.%u:%u",
+			return error_at(P, lx->file, v[1].line, "duplicate listen %u.%u.%u.%u:%u",
 				    (unsigned)(la.addr >> 24), (unsigned)(la.addr >> 16) & 255,
 				    (unsigned)(la.addr >> 8) & 255, (unsigned)la.addr & 255,
 				    (unsigned)la.port);
@@ -1034,7 +1035,7 @@ static int set_root(struct parser *P, struct lexer *lx, struct block *b,
 {
 	(void)n;
 	if (b->ctx == CTX_LOC && b->lc->alias)
-		return fail(P, lx->file, v[0].line, "\"alias\" and \"root\" in the same location");
+		return error_at(P, lx->file, v[0].line, "\"alias\" and \"root\" in the same location");
 	b->lc->root = path_arg(P, lx, &v[1], d, 1);
 	return b->lc->root ? 0 : -1;
 }
@@ -1044,7 +1045,7 @@ static int set_alias(struct parser *P, struct lexer *lx, struct block *b,
 {
 	(void)n;
 	if (b->lc->root)
-		return fail(P, lx->file, v[0].line, "\"alias\" and \"root\" in the same location");
+		return error_at(P, lx->file, v[0].line, "\"alias\" and \"root\" in the same location");
 	b->lc->alias = path_arg(P, lx, &v[1], d, 1);
 	return b->lc->alias ? 0 : -1;
 }
@@ -1078,7 +1079,7 @@ static int set_methods(struct parser *P, struct lexer *lx, struct block *b,
 			if (strcmp(v[i].s, tab[k].name) == 0)
 				break;
 		if (k == sizeof(tab) / sizeof(tab[0]))
-			return fail(P, lx->file, v[i].line, "invalid method \"%s\"",
+			return error_at(P, lx->file, v[i].line, "invalid method \"%s\"",
 				    SHOW(tb, v[i].s));
 		m |= tab[k].bits;
 	}
@@ -1095,7 +1096,7 @@ static int set_index(struct parser *P, struct lexer *lx, struct block *b,
 		return oom(P, lx, v[0].line);
 	for (size_t i = 1; i < n; i++) {
 		if (v[i].len == 0)
-			return fail(P, lx->file, v[i].line,
+			return error_at(P, lx->file, v[i].line,
 				    "invalid value \"\" in \"%s\" directive", d->name);
 		idx[i - 1] = astrdup(P->mem, v[i].s);
 		if (!idx[i - 1])
@@ -1117,7 +1118,7 @@ static int set_autoindex(struct parser *P, struct lexer *lx, struct block *b,
 	else if (strcasecmp(v[1].s, "off") == 0)
 		b->lc->autoindex = 0;
 	else
-		return fail(P, lx->file, v[1].line,
+		return error_at(P, lx->file, v[1].line,
 			    "invalid value \"%s\" in \"%s\" directive, it must be \"on\" or \"off\"",
 			    SHOW(tb, v[1].s), d->name);
 	return 0;
@@ -1132,7 +1133,7 @@ static int set_error_page(struct parser *P, struct lexer *lx, struct block *b,
 	char *uri;
 
 	if (u->s[0] != '/')
-		return fail(P, lx->file, u->line, "invalid uri \"%s\" in \"%s\" directive",
+		return error_at(P, lx->file, u->line, "invalid uri \"%s\" in \"%s\" directive",
 			    SHOW(tb, u->s), d->name);
 	uri = astrdup(P->mem, u->s);
 	if (!uri)
@@ -1143,7 +1144,7 @@ static int set_error_page(struct parser *P, struct lexer *lx, struct block *b,
 		size_t k;
 
 		if (parse_u64(v[i].s, v[i].len, &code) < 0 || code < 300 || code > 599)
-			return fail(P, lx->file, v[i].line,
+			return error_at(P, lx->file, v[i].line,
 				    "value \"%s\" must be between 300 and 599", SHOW(tb, v[i].s));
 		/* A code given again at this level takes the later page. */
 		for (k = 0; k < lc->nerror_pages; k++)
@@ -1172,7 +1173,7 @@ static int set_body_size(struct parser *P, struct lexer *lx, struct block *b,
 	(void)d;
 	(void)n;
 	if (parse_size(v[1].s, &b->lc->max_body) < 0)
-		return fail(P, lx->file, v[1].line, "invalid size \"%s\"", SHOW(tb, v[1].s));
+		return error_at(P, lx->file, v[1].line, "invalid size \"%s\"", SHOW(tb, v[1].s));
 	return 0;
 }
 
@@ -1191,7 +1192,7 @@ static int set_return(struct parser *P, struct lexer *lx, struct block *b,
 		return b->lc->ret_arg ? 0 : oom(P, lx, v[1].line);
 	}
 	if (parse_u64(v[1].s, v[1].len, &code) < 0 || code < 100 || code > 599)
-		return fail(P, lx->file, v[1].line, "invalid return code \"%s\"",
+		return error_at(P, lx->file, v[1].line, "invalid return code \"%s\"",
 			    SHOW(tb, v[1].s));
 	b->lc->ret_code = (int)code;
 	b->lc->ret_arg = NULL;
@@ -1215,10 +1216,10 @@ static int set_cgi(struct parser *P, struct lexer *lx, struct block *b,
 
 	(void)n;
 	if (ext[0] != '.' || ext[1] == '\0' || strchr(ext, '/'))
-		return fail(P, lx->file, v[1].line, "invalid extension \"%s\" in \"%s\" directive",
+		return error_at(P, lx->file, v[1].line, "invalid extension \"%s\" in \"%s\" directive",
 			    SHOW(tb, ext), d->name);
 	if (v[2].len == 0)
-		return fail(P, lx->file, v[2].line, "invalid value \"\" in \"%s\" directive",
+		return error_at(P, lx->file, v[2].line, "invalid value \"\" in \"%s\" directive",
 			    d->name);
 	/* "python3" is looked up in PATH by the caller; "./x" is a path. */
 	if (v[2].s[0] != '/' && strchr(v[2].s, '/'))
@@ -1251,7 +1252,7 @@ static int set_timeout(struct parser *P, struct lexer *lx, struct block *b,
 
 	(void)n;
 	if (parse_time(v[1].s, &ms) < 0)
-		return fail(P, lx->file, v[1].line, "invalid time \"%s\"", SHOW(tb, v[1].s));
+		return error_at(P, lx->file, v[1].line, "invalid time \"%s\"", SHOW(tb, v[1].s));
 	memcpy((char *)b->lc + d->off, &ms, sizeof(ms));
 	return 0;
 }
@@ -1303,7 +1304,7 @@ static int set_max_conn(struct parser *P, struct lexer *lx, struct block *b,
 	(void)b;
 	(void)n;
 	if (parse_u64(v[1].s, v[1].len, &x) < 0 || x < 1 || x > MAX_CONN_MAX)
-		return fail(P, lx->file, v[1].line, "invalid value \"%s\" in \"%s\" directive",
+		return error_at(P, lx->file, v[1].line, "invalid value \"%s\" in \"%s\" directive",
 			    SHOW(tb, v[1].s), d->name);
 	P->cf->max_connections = (unsigned)x;
 	return 0;
@@ -1430,7 +1431,7 @@ static int finish(struct parser *P, const struct lexer *lx)
 	if (!cf->max_connections)
 		cf->max_connections = DEF_MAX_CONN;
 	if (cf->nservers == 0)
-		return fail(P, lx->file, lx->last_line, "no server block");
+		return error_at(P, lx->file, lx->last_line, "no server block");
 	for (size_t i = 0; i < cf->nservers; i++) {
 		struct server_conf *s = &cf->servers[i];
 

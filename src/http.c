@@ -203,10 +203,22 @@ static void do_return(struct conn *c)
 		http_simple(c, code, "text/plain", "", 0);
 }
 
+/* Copies a header value (truncated) into out, "" when absent. */
+static void copy_field(const struct conn *c, const char *name, char *out, size_t n)
+{
+	const struct header_field *f = request_field(&c->req, name);
+	size_t len = f ? f->value.len : 0;
+
+	if (len > n - 1)
+		len = n - 1;
+	if (len)
+		memcpy(out, f->value.p, len);
+	out[len] = '\0';
+}
+
 /* Copies the request line, Referer and User-Agent for the access log. */
 static void keep_log_fields(struct conn *c)
 {
-	const struct header_field *f;
 	const char *p = c->req.method.p;
 	size_t n = 0, max = c->in_len - (size_t)(p - c->in);
 
@@ -214,17 +226,8 @@ static void keep_log_fields(struct conn *c)
 		n++;
 	memcpy(c->log_line, p, n);
 	c->log_line[n] = '\0';
-	c->log_ref[0] = c->log_ua[0] = '\0';
-	if ((f = request_field(&c->req, "Referer")) != NULL) {
-		n = f->value.len < sizeof(c->log_ref) - 1 ? f->value.len : sizeof(c->log_ref) - 1;
-		memcpy(c->log_ref, f->value.p, n);
-		c->log_ref[n] = '\0';
-	}
-	if ((f = request_field(&c->req, "User-Agent")) != NULL) {
-		n = f->value.len < sizeof(c->log_ua) - 1 ? f->value.len : sizeof(c->log_ua) - 1;
-		memcpy(c->log_ua, f->value.p, n);
-		c->log_ua[n] = '\0';
-	}
+	copy_field(c, "Referer", c->log_ref, sizeof(c->log_ref));
+	copy_field(c, "User-Agent", c->log_ua, sizeof(c->log_ua));
 }
 
 /* RFC 9112 3.2.2: with an absolute-form target the authority in the
@@ -309,7 +312,8 @@ void http_handle_head(struct conn *c)
 		http_error(c, 414);
 		return;
 	}
-	memcpy(c->query, q.p, q.len);
+	if (q.len)
+		memcpy(c->query, q.p, q.len);
 	c->query[q.len] = '\0';
 
 	c->srv = route_server(c->sv->cf, c->laddr, c->lport, target_host(rq));

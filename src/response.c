@@ -8,6 +8,8 @@
 
 void obuf_add(struct obuf *ob, const void *data, size_t n)
 {
+	if (n == 0)
+		return;
 	if (ob->overflow || n > ob->cap - ob->len) {
 		ob->overflow = 1;
 		return;

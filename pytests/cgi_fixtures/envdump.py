@@ -13,7 +13,10 @@ while True:
 		break
 	h.update(b)
 	n += len(b)
-out = json.dumps({"env": dict(os.environ), "argv": sys.argv, "cwd": os.getcwd(),
+with open("/proc/self/cmdline", "rb") as f:
+	cmdline = [a.decode("utf-8", "surrogateescape") for a in f.read().split(b"\0")[:-1]]
+out = json.dumps({"env": dict(os.environ), "argv": sys.argv, "cmdline": cmdline,
+                  "cwd": os.getcwd(),
                   "body_len": n, "body_sha256": h.hexdigest(),
                   "pid": os.getpid()}).encode()
 sys.stdout.buffer.write(b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"

@@ -1,0 +1,212 @@
+"""Timeouts: client_header_timeout (408, or a silent close of a connection
+that never sent anything), client_body_timeout (408), keepalive_timeout
+(silent close), send_timeout (close)."""
+
+import os
+import select
+import time
+import uuid
+
+import pytest
+
+import wsh
+from wsh import req, get, assert_error_response
+
+CONF = """
+client_header_timeout 1s;
+client_body_timeout 1s;
+keepalive_timeout 1s;
+send_timeout 1s;
+
+server {
+    listen 127.0.0.1:{port};
+    root {root};
+    location /up {
+        allow_methods GET POST PUT;
+        upload_store {tmp}/store;
+        alias {tmp}/store;
+        client_max_body_size 0;
+    }
+}
+
+server {
+    listen 127.0.0.1:{port2};
+    root {root};
+    client_header_timeout 4s;
+    keepalive_timeout 4s;
+}
+"""
+
+HUGE_SIZE = 48 * 1024 * 1024
+FILES = {"a.txt": b"alpha"}
+
+# How early a timer may fire (clock granularity) and how late (event loop
+# granularity, slow sanitizer builds): generous, the behaviour is what counts.
+EARLY = 0.5
+LATE = wsh.T(4.0)
+
+
+@pytest.fixture(scope="module")
+def srv(module_server):
+	s = module_server(CONF, files=FILES, dirs=["store"])
+	with open(s.root / "huge.bin", "wb") as f:
+		f.write(b"h" * HUGE_SIZE)
+	return s
+
+
+def timed_response(c, timeout):
+	t0 = time.monotonic()
+	r = c.read_response(timeout=timeout)
+	return r, time.monotonic() - t0
+
+
+def timed_close(c, timeout):
+	t0 = time.monotonic()
+	closed, extra = c.wait_closed(timeout)
+	return closed, extra, time.monotonic() - t0
+
+
+# -- client_header_timeout ------------------------------------------------------------
+
+@pytest.mark.parametrize("partial", [
+	b"GET /a.txt HTTP/1.1\r\nHost: x\r\n",
+	b"GET /a.txt HTTP/1.1\r\n",
+	b"GE",
+	b"GET /a.txt HTTP/1.1\r\nHost: x\r\nX-Partial: ab",
+])
+def test_header_timeout_408(srv, partial):
+	with srv.conn(timeout=10) as c:
+		c.send(partial)
+		r, dt = timed_response(c, 1 + LATE)
+		assert_error_response(r, 408)
+		assert dt >= 1 - EARLY, "408 after only %.2fs with a 1s timeout" % dt
+		wsh.assert_closed_after(c, "a 408")
+
+
+def test_header_timeout_counts_whole_head(srv):
+	"""Bytes trickling in do not restart the header timer."""
+	head = b"GET /a.txt HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"s" * 200
+	with srv.conn(timeout=10) as c:
+		t0 = time.monotonic()
+		got = False
+		for i in range(len(head)):
+			if not c.send(head[i:i + 1]):
+				break
+			rl, _, _ = select.select([c.sock], [], [], 0.2)
+			if rl:
+				got = True
+				break
+			if time.monotonic() - t0 > 1 + LATE + 1:
+				break
+		assert got, "no response although the head took %.1fs (timeout 1s)" % (
+			time.monotonic() - t0)
+		r = c.read_response()
+		assert r.status == 408
+		assert time.monotonic() - t0 < 1 + LATE
+
+
+def test_idle_new_connection_closed_silently(srv):
+	with srv.conn(timeout=10) as c:
+		closed, extra, dt = timed_close(c, 1 + LATE)
+	assert closed, "an idle new connection was not closed"
+	assert extra == b"", "bytes sent on an idle new connection: %r" % extra[:200]
+	assert dt >= 1 - EARLY
+
+
+def test_header_timer_per_server_block(srv):
+	"""port2's server has client_header_timeout 4s: not closed after 1.5s."""
+	with wsh.Conn(srv.port2, timeout=10) as c:
+		c.send(b"GET /a.txt HTTP/1.1\r\n")
+		assert c.still_open(1.5)
+		c.send(b"Host: x\r\n\r\n")
+		assert c.read_response().body == b"alpha"
+
+
+# -- keepalive_timeout ----------------------------------------------------------------
+
+def test_keepalive_timeout_closes_silently(srv):
+	with srv.conn(timeout=10) as c:
+		c.send(get("/a.txt"))
+		assert c.read_response().body == b"alpha"
+		closed, extra, dt = timed_close(c, 1 + LATE)
+	assert closed, "idle keep-alive connection not closed"
+	assert extra == b"", "bytes sent on keep-alive timeout: %r" % extra[:200]
+	assert dt >= 1 - EARLY
+
+
+def test_keepalive_not_closed_early(srv):
+	with wsh.Conn(srv.port2, timeout=10) as c:
+		c.send(get("/a.txt"))
+		assert c.read_response().body == b"alpha"
+		time.sleep(1.5)
+		c.send(get("/a.txt"))
+		assert c.read_response().body == b"alpha"
+
+
+def test_keepalive_after_several_requests(srv):
+	with srv.conn(timeout=10) as c:
+		for _ in range(3):
+			c.send(get("/a.txt"))
+			assert c.read_response().body == b"alpha"
+			time.sleep(0.2)
+		closed, extra, _ = timed_close(c, 1 + LATE)
+	assert closed and extra == b""
+
+
+# -- client_body_timeout ---------------------------------------------------------------
+
+def test_body_timeout_408_content_length(srv):
+	name = "bt-" + uuid.uuid4().hex[:10] + ".txt"
+	with srv.conn(timeout=10) as c:
+		c.send(req("POST", "/up/" + name, {"Content-Length": "100"}, b"0123456789"))
+		r, dt = timed_response(c, 1 + LATE)
+		assert_error_response(r, 408)
+		assert dt >= 1 - EARLY
+		wsh.assert_closed_after(c, "a body 408")
+	time.sleep(0.2)
+	assert [f for f in os.listdir(srv.tmp / "store") if name[:-4] in f] == [], \
+		"partial upload left behind"
+
+
+def test_body_timeout_408_chunked(srv):
+	name = "bt-" + uuid.uuid4().hex[:10] + ".txt"
+	with srv.conn(timeout=10) as c:
+		c.send(req("POST", "/up/" + name, {"Transfer-Encoding": "chunked"}, b"5\r\nhel"))
+		r, _ = timed_response(c, 1 + LATE)
+		assert_error_response(r, 408)
+		assert c.is_closed()
+	time.sleep(0.2)
+	assert [f for f in os.listdir(srv.tmp / "store") if name[:-4] in f] == []
+
+
+def test_body_timeout_waits_for_no_data(srv):
+	"""Body bytes every 0.3s keep a body alive past the 1s timeout."""
+	name = "slow-" + uuid.uuid4().hex[:10] + ".txt"
+	body = b"012345"
+	with srv.conn(timeout=10) as c:
+		c.send(req("POST", "/up/" + name, {"Content-Length": str(len(body))}))
+		for i in range(len(body)):
+			time.sleep(0.3)
+			assert c.send(body[i:i + 1])
+		r = c.read_response()
+	assert r.status in (200, 201, 204), r
+	assert (srv.tmp / "store" / name).read_bytes() == body
+
+
+# -- send_timeout ---------------------------------------------------------------------
+
+def test_send_timeout_closes(srv):
+	with wsh.Conn(srv.port, rcvbuf=4096, timeout=20) as c:
+		c.send(get("/huge.bin"))
+		# others are served while this client does not read
+		t0 = time.monotonic()
+		assert srv.get("/a.txt").content == b"alpha"
+		time.sleep(max(0.0, 1 + LATE - (time.monotonic() - t0)))
+		closed, data = c.wait_closed(timeout=20)
+	assert closed
+	assert len(data) < HUGE_SIZE, "the whole response arrived: send_timeout not applied"
+	assert srv.get("/a.txt").content == b"alpha"
+
+
+def test_server_still_serving(srv):
+	assert srv.get("/a.txt").content == b"alpha"
