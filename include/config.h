@@ -109,13 +109,20 @@ struct config_io {
 	/* Returns 1 when path is an existing directory, else 0. */
 	int (*is_dir)(void *ctx, const char *path);
 	void *ctx;
+	/* Directory that relative paths resolve against; NULL means the
+	 * directory of the main file as named (the caller passes an absolute
+	 * one so roots do not depend on the working directory). */
+	const char *base_dir;
 };
 
 /* Parses the configuration text[0..len) that was read from file `path`
  * (used for messages and to resolve relative paths against its
  * directory).  On success returns the tree (caller owns it; free with
  * config_free).  On error returns NULL and writes one line
- * "FILE:LINE: message" (no "webserv: " prefix, no newline) to err. */
+ * "FILE:LINE: message" (no "webserv: " prefix, no newline) to err
+ * (512 bytes hold any message; a longer one is cut, always NUL-ended).
+ * Paths in the tree are absolute only when `path` is: pass an absolute
+ * path to get absolute roots.  io may be NULL (see struct config_io). */
 struct config *config_parse(const char *path, const char *text, size_t len,
 			    const struct config_io *io, char *err, size_t errlen);
 

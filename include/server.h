@@ -18,7 +18,7 @@
 #define IN_BUF_INIT 4096
 #define IN_BUF_MAX (REQUEST_HEAD_MAX + 65536) /* a head plus room for body reads */
 #define OUT_BUF_SIZE (64 * 1024)             /* response head + small bodies + streamed data */
-#define PATH_BUF 4096
+#define PATH_BUF (REQUEST_LINE_MAX + 256) /* a path or query from the longest request line */
 #define LINGER_MS 2000
 
 struct server;
@@ -162,7 +162,11 @@ void http_begin(struct conn *c, int status);
 void http_end_head(struct conn *c, const char *ctype, int64_t length);
 void http_simple(struct conn *c, int status, const char *ctype, const char *body, size_t n);
 void http_redirect(struct conn *c, int status, const char *location);
-void http_dispatch(struct conn *c);        /* route c->path and act (after body) */
+void http_dispatch(struct conn *c);
+/* Picks c->loc for c->path (plen bytes) and maps c->fspath.  Returns 0,
+ * or 404 for a URI that would leave an alias/upload directory, 414 when
+ * the file-system path does not fit. */
+int http_route(struct conn *c, size_t plen);        /* route c->path and act (after body) */
 void http_reset(struct conn *c);           /* per-request cleanup */
 size_t http_allow(const struct conn *c, char *out, size_t n);
 

@@ -19,6 +19,7 @@ import os
 import re
 import resource
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -173,20 +174,38 @@ class Server:
 		self.ports = env.ports
 		self.conf_path = env.conf_path
 		self.url = "http://127.0.0.1:%d" % self.port if self.port else None
-		self.stdout_path = self.tmp / "stdout.log"
-		self.stderr_path = self.tmp / "stderr.log"
-		self._out = open(self.stdout_path, "wb")
-		self._err = open(self.stderr_path, "wb")
-		argv = [bin_path] + (args if args is not None else [str(env.conf_path)])
-		self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-		                             stdout=self._out, stderr=self._err,
-		                             cwd=str(self.tmp))
-		self.pid = self.proc.pid
+		self.argv = [bin_path] + (args if args is not None else [str(env.conf_path)])
+		self.generation = 0
+		self._spawn()
 		self.stopped = False
 		self.exit_code = None
 		self.reported = False
 		self.session = requests.Session()
 		self.session.trust_env = False
+
+	def _spawn(self):
+		sfx = "" if self.generation == 0 else ".%d" % self.generation
+		self.stdout_path = self.tmp / ("stdout%s.log" % sfx)
+		self.stderr_path = self.tmp / ("stderr%s.log" % sfx)
+		self._out = open(self.stdout_path, "wb")
+		self._err = open(self.stderr_path, "wb")
+		self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+		                             stdout=self._out, stderr=self._err,
+		                             cwd=str(self.tmp))
+		self.pid = self.proc.pid
+
+	def restart(self):
+		"""Start the binary again on the same config and ports (after a
+		crash), so that one crash does not fail every later test that shares
+		this server."""
+		if self.proc.poll() is None:
+			os.kill(self.pid, signal.SIGKILL)
+			self.proc.wait()
+		for f in (self._out, self._err):
+			f.close()
+		self.generation += 1
+		self._spawn()
+		self.wait_ready()
 
 	# -- introspection
 	def stderr_text(self):
@@ -215,7 +234,6 @@ class Server:
 					% (self.proc.returncode, self.stderr_text()[-4000:]))
 			host, port = pending[0]
 			try:
-				import socket
 				s = socket.create_connection((host, port), timeout=0.5)
 				s.close()
 				pending.pop(0)
@@ -251,7 +269,7 @@ class Server:
 		return wsh.exchange(self.port, data, method, **kw)
 
 	# -- stopping
-	def signal(self, sig):
+	def send_signal(self, sig):
 		if self.proc.poll() is None:
 			os.kill(self.pid, sig)
 
@@ -260,6 +278,18 @@ class Server:
 			os.kill(self.pid, signal.SIGKILL)
 			self.proc.wait()
 		self._close_files()
+
+	def prune(self, limit=1 << 20):
+		"""Delete big files from the temp dir (keeps disk use low across runs;
+		configs and logs stay for inspection)."""
+		for dirpath, _dirs, files in os.walk(self.tmp):
+			for f in files:
+				p = os.path.join(dirpath, f)
+				try:
+					if os.path.getsize(p) > limit and not f.endswith(".log"):
+						os.remove(p)
+				except OSError:
+					pass
 
 	def _close_files(self):
 		self.session.close()
@@ -270,30 +300,32 @@ class Server:
 				pass
 
 	def stop(self, sig=signal.SIGTERM, timeout=STOP_WAIT):
-		"""Send sig by PID and wait. Returns a list of problems (empty when
-		the server exited 0 in time with no sanitizer report)."""
+		"""Send sig by PID (none if sig is None: the caller already did) and
+		wait for the exit. Returns a list of problems (empty when the server
+		exited 0 in time with no sanitizer report)."""
 		if self.stopped:
 			return []
 		self.stopped = True
 		problems = []
-		if self.proc.poll() is not None:
+		what = signal.Signals(sig).name if sig else "the signal"
+		if sig is not None and self.proc.poll() is not None:
 			problems.append("webserv had already exited with status %s before it "
 			                "was stopped" % self.proc.returncode)
 		else:
-			os.kill(self.pid, sig)
+			if sig is not None:
+				os.kill(self.pid, sig)
 			t0 = time.monotonic()
 			try:
 				self.proc.wait(timeout=timeout)
 			except subprocess.TimeoutExpired:
 				os.kill(self.pid, signal.SIGKILL)
 				self.proc.wait()
-				problems.append("webserv did not exit within %.0fs of %s"
-				                % (timeout, signal.Signals(sig).name))
+				problems.append("webserv did not exit within %.0fs of %s" % (timeout, what))
 			else:
 				self.stop_seconds = time.monotonic() - t0
 				if self.proc.returncode != 0:
 					problems.append("webserv exited with status %s after %s"
-					                % (self.proc.returncode, signal.Signals(sig).name))
+					                % (self.proc.returncode, what))
 		self.exit_code = self.proc.returncode
 		self._close_files()
 		err = self.stderr_text()
@@ -349,6 +381,7 @@ def server(webserv_bin, tmp_path_factory):
 	problems = []
 	for srv in started:
 		problems += srv.stop()
+		srv.prune()
 	for srv in started:
 		if srv in _live_servers:
 			_live_servers.remove(srv)
@@ -371,6 +404,7 @@ def module_server(webserv_bin, tmp_path_factory, request):
 	problems = []
 	for srv in started:
 		problems += srv.stop()
+		srv.prune()
 		if srv in _live_servers:
 			_live_servers.remove(srv)
 	if problems:
@@ -396,9 +430,14 @@ def _servers_still_healthy():
 			continue
 		err = srv.stderr_text()
 		if srv.proc.poll() is not None:
-			srv.reported = True
-			pytest.fail("webserv died during this test (status %s); stderr tail:\n%s"
-			            % (srv.proc.returncode, err[-4000:]), pytrace=False)
+			msg = ("webserv died during this test (status %s); stderr tail:\n%s"
+			       % (srv.proc.returncode, err[-4000:]))
+			try:
+				srv.restart()
+			except Exception as e:  # noqa: BLE001 - reported with the death
+				srv.reported = True
+				msg += "\n(restart failed: %s)" % e
+			pytest.fail(msg, pytrace=False)
 		for mark in SANITIZER_MARKS:
 			if mark in err:
 				srv.reported = True

@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+import wsh
+
 ERR_RE = re.compile(r"^webserv: (.+?):(\d+): (.+)$")
 
 
@@ -286,8 +288,17 @@ def test_full_config_syntax_ok(run_bin, make_env):
 def test_full_config_runs(server):
 	srv = server(FULL, dirs=["store"],
 	             tmpfiles={"mime.types": "types {\n    text/html html htm;\n"
-	                                      "    image/png png;\n}\n"},
-	             files={"alt.html": b"<p>alt</p>"})
+	                                      "    image/png png;\n}\n",
+	                       "store/pic.png": b"\x89PNG"},
+	             files={"alt.html": b"<p>alt</p>", "file.wst": b"w"})
 	r = srv.get("/")
 	assert r.status_code == 200 and r.content == b"<p>alt</p>"
 	assert srv.get("/exact").text == "exact text"
+	r = srv.get("/file.wst")
+	assert r.headers["Content-Type"].split(";")[0] == "application/x-webserv-test"
+	r = wsh.exchange(srv.port3, wsh.get("/pic.png"))
+	assert r.status == 200 and r.content_type == "image/png"
+	r = wsh.exchange(srv.port, wsh.get("/", host="other.test"))
+	assert r.status == 404 and r.content_type == "text/html"
+	r = wsh.exchange(srv.port, wsh.get("/old/x"))
+	assert r.status == 301 and r.header("Location") == "http://example.test/new"

@@ -441,9 +441,18 @@ static int skip_header(struct slice name)
 static void local_redirect(struct conn *c, struct slice loc)
 {
 	struct slice q = { 0 };
+	char target[PATH_BUF];
 	size_t plen;
 	int st;
 
+	/* loc points into the CGI head buffer, freed with the child. */
+	if (loc.len >= sizeof(target)) {
+		cgi_free(c);
+		http_error(c, 500);
+		return;
+	}
+	memcpy(target, loc.p, loc.len);
+	loc.p = target;
 	cgi_free(c);
 	if (++c->redirects > CGI_REDIRECTS_MAX) {
 		log_error("cgi: more than %d internal redirects", CGI_REDIRECTS_MAX);
@@ -458,13 +467,14 @@ static void local_redirect(struct conn *c, struct slice loc)
 	if (q.len)
 		memcpy(c->query, q.p, q.len);
 	c->query[q.len] = '\0';
-	c->loc = route_location(c->srv, c->path, plen);
-	if (route_fs_path(c->loc, c->path, plen, c->fspath, sizeof(c->fspath)) < 0) {
-		http_error(c, 500);
+	if ((st = http_route(c, plen)) != 0) {
+		http_error(c, st);
 		return;
 	}
-	if (c->req.method_id != METHOD_HEAD)
+	if (c->req.method_id != METHOD_HEAD) {
 		c->req.method_id = METHOD_GET;
+		c->req.method = SLICE_LIT("GET");
+	}
 	c->req.framing = FRAMING_NONE; /* the body was for the script */
 	if (c->loc->ret_code || !(c->loc->methods & M_GET)) {
 		http_error(c, c->loc->ret_code ? 500 : 405);

@@ -22,6 +22,15 @@
  * stays).  ".." is kept: resolving it needs the file system.  When the
  * main file was named by a relative path the results are relative too.
  *
+ * Lexer: words are separated by white space; ';' '{' '}' stand alone;
+ * '#' at the start of a word comments to the end of the line; "double
+ * quoted" words may hold anything (escapes \" \\ \n \t \r); a NUL byte,
+ * a quote inside a bare word and a word glued to a closing quote are
+ * errors.  Error lines: the line where the offending word starts;
+ * for a missing ';' the line of the word found in its place, for a
+ * missing '}' (or an unterminated quote) the line holding the file's
+ * last byte.
+ *
  * include: the included file's statements are parsed as if they stood in
  * place of the include directive, in the same block (so duplicates are
  * caught across files).  The included file must be balanced by itself: a
@@ -43,8 +52,10 @@
 #define ARGS_MAX 4096            /* words in one statement */
 #define ARGS_ANY ARGS_MAX
 #define SHOW_BUF 72              /* a word quoted in a message, truncated */
-#define FILE_BUF 512             /* a file name in a message, truncated */
-#define CHUNK_SIZE 16384
+#define FILE_BUF 256             /* a file name in a message, truncated */
+#ifndef CHUNK_SIZE
+#define CHUNK_SIZE 16384        /* arena chunk (unit tests shrink it) */
+#endif
 #define TIME_MAX_MS 1000000000000ULL /* ~31 years; keeps now + timeout safe */
 #define UNSET UINT64_MAX
 
@@ -175,9 +186,9 @@ struct config_full {
 
 struct tok {
 	char *s;             /* the word, NUL-terminated (tmp arena) */
-	size_t len;
+	size_t len;          /* strlen(s): words never hold a NUL */
 	unsigned long line;  /* line where it starts */
-	int quoted;
+	int quoted;          /* 1 when written "in quotes" */
 };
 
 struct lexer {
@@ -196,7 +207,7 @@ struct block {
 	int ctx;                 /* CTX_* */
 	struct loc_conf *lc;     /* the level being filled (not for CTX_TYPES) */
 	struct server_conf *srv; /* enclosing server, NULL at top */
-	struct mime_table *types;/* CTX_TYPES: the table being filled */
+	struct mime_table *types; /* CTX_TYPES: the table being filled */
 	uint64_t seen;           /* bit per directive-table index seen here */
 };
 
@@ -261,7 +272,7 @@ static const char *show(char *buf, size_t size, const char *s)
  * is NULL).  Returns -1 so callers can `return error_at(...)`. */
 __attribute__((format(printf, 4, 5)))
 static int error_at(struct parser *P, const char *file, unsigned long line,
-		const char *fmt, ...)
+		    const char *fmt, ...)
 {
 	char fb[FILE_BUF];
 	va_list ap;
@@ -319,12 +330,25 @@ static void lexer_init(struct lexer *lx, const char *file, const char *text, siz
 	/* The line of the last byte: a final '\n' ends that line, it does
 	 * not start another one. */
 	lx->last_line = (len > 0 && text[len - 1] == '\n') ? nl : nl + 1;
-	if (lx->last_line == 0)
-		lx->last_line = 1;
 }
 
-/* A "double quoted" word: \" and \\ are escapes, any other backslash is
- * kept as written.  The word may span lines. */
+/* The character a backslash escape stands for inside quotes, 0 if c
+ * does not start one (the backslash is then kept as written).  Like
+ * nginx: \" \\ \n \t \r. */
+static char unescape(char c)
+{
+	switch (c) {
+	case '"': return '"';
+	case '\\': return '\\';
+	case 'n': return '\n';
+	case 't': return '\t';
+	case 'r': return '\r';
+	default: return 0;
+	}
+}
+
+/* A "double quoted" word with escapes (see unescape); it may span
+ * lines. */
 static int lex_quoted(struct parser *P, struct lexer *lx, struct tok *t)
 {
 	const char *q = lx->p + 1, *s;
@@ -334,12 +358,12 @@ static int lex_quoted(struct parser *P, struct lexer *lx, struct tok *t)
 	for (;;) {
 		if (q >= lx->end)
 			return error_at(P, lx->file, lx->last_line,
-				    "unexpected end of file, unterminated string");
+					"unexpected end of file, unterminated string");
 		if (*q == '"')
 			break;
 		if (*q == '\0')
 			return error_at(P, lx->file, lx->line, "unexpected NUL byte");
-		if (*q == '\\' && q + 1 < lx->end && (q[1] == '"' || q[1] == '\\')) {
+		if (*q == '\\' && q + 1 < lx->end && unescape(q[1])) {
 			q += 2;
 			n++;
 			continue;
@@ -356,15 +380,16 @@ static int lex_quoted(struct parser *P, struct lexer *lx, struct tok *t)
 	t->len = n;
 	t->quoted = 1;
 	for (s = lx->p + 1; s < q; s++) {
-		if (*s == '\\' && s + 1 < q && (s[1] == '"' || s[1] == '\\'))
-			s++;
-		*w++ = *s;
+		if (*s == '\\' && s + 1 < q && unescape(s[1]))
+			*w++ = unescape(*++s);
+		else
+			*w++ = *s;
 	}
 	*w = '\0';
 	lx->p = q + 1;
 	if (lx->p < lx->end && !is_delim((unsigned char)*lx->p) && *lx->p != '#')
 		return error_at(P, lx->file, lx->line,
-			    "unexpected character after quoted string");
+				"unexpected character after quoted string");
 	return T_WORD;
 }
 
@@ -456,7 +481,7 @@ static int read_stmt(struct parser *P, struct lexer *lx, int inner,
 	if (k == T_EOF) {
 		if (inner)
 			return error_at(P, lx->file, lx->last_line,
-				    "unexpected end of file, expecting \"}\"");
+					"unexpected end of file, expecting \"}\"");
 		return 0;
 	}
 	if (k == T_RBRACE) {
@@ -483,7 +508,7 @@ static int read_stmt(struct parser *P, struct lexer *lx, int inner,
 			break;
 		case T_EOF:
 			return error_at(P, lx->file, lx->last_line,
-				    "unexpected end of file, expecting \";\" or \"}\"");
+					"unexpected end of file, expecting \";\" or \"}\"");
 		case T_RBRACE:
 			/* A directive cut short by '}': its ';' is missing. */
 			return error_at(P, lx->file, t.line, "unexpected \"}\"");
@@ -510,8 +535,8 @@ static int missing_term(struct parser *P, struct lexer *lx,
 			continue;
 		if (i > d->max || (!t->quoted && find_directive(t->s)))
 			return error_at(P, lx->file, t->line,
-				    "unexpected \"%s\", expecting \"%s\"",
-				    SHOW(tb, t->s), (d->flags & D_BLOCK) ? "{" : ";");
+					"unexpected \"%s\", expecting \"%s\"",
+					SHOW(tb, t->s), (d->flags & D_BLOCK) ? "{" : ";");
 	}
 	return 0;
 }
@@ -528,8 +553,8 @@ static int type_entry(struct parser *P, struct lexer *lx, struct block *b,
 		return error_at(P, lx->file, term_line, "unexpected \"{\"");
 	if (st->n < 2)
 		return error_at(P, lx->file, st->v[0].line,
-			    "invalid number of arguments in \"%s\" directive",
-			    SHOW(tb, st->v[0].s));
+				"invalid number of arguments in \"%s\" directive",
+				SHOW(tb, st->v[0].s));
 	type = astrdup(P->mem, st->v[0].s);
 	if (!type)
 		return oom(P, lx, st->v[0].line);
@@ -541,10 +566,10 @@ static int type_entry(struct parser *P, struct lexer *lx, struct block *b,
 		if (e->len == 0 || strchr(e->s, '/')) {
 			if (e->line != st->v[i - 1].line)
 				return error_at(P, lx->file, e->line,
-					    "unexpected \"%s\", expecting \";\"",
-					    SHOW(tb, e->s));
+						"unexpected \"%s\", expecting \";\"",
+						SHOW(tb, e->s));
 			return error_at(P, lx->file, e->line, "invalid extension \"%s\"",
-				    SHOW(tb, e->s));
+					SHOW(tb, e->s));
 		}
 		ext = astrdup(P->mem, e->s);
 		v = agrow(P->mem, t->v, t->n, sizeof(*t->v));
@@ -574,25 +599,25 @@ static int run_stmt(struct parser *P, struct lexer *lx, struct block *b,
 	d = find_directive(name->s);
 	if (!d)
 		return error_at(P, lx->file, name->line, "unknown directive \"%s\"",
-			    SHOW(nb, name->s));
+				SHOW(nb, name->s));
 	if (!(d->ctx & b->ctx))
 		return error_at(P, lx->file, name->line,
-			    "\"%s\" directive is not allowed here", d->name);
+				"\"%s\" directive is not allowed here", d->name);
 	if (missing_term(P, lx, d, st) < 0)
 		return -1;
 	if ((d->flags & D_BLOCK) && term != T_LBRACE)
 		return error_at(P, lx->file, term_line,
-			    "directive \"%s\" has no opening \"{\"", d->name);
+				"directive \"%s\" has no opening \"{\"", d->name);
 	if (!(d->flags & D_BLOCK) && term != T_SEMI)
 		return error_at(P, lx->file, term_line,
-			    "directive \"%s\" is not terminated by \";\"", d->name);
+				"directive \"%s\" is not terminated by \";\"", d->name);
 	bit = dir_bit(d->name);
 	if (!(d->flags & D_MULTI) && (b->seen & bit))
 		return error_at(P, lx->file, name->line, "\"%s\" directive is duplicate",
-			    d->name);
+				d->name);
 	if (st->n - 1 < d->min || st->n - 1 > d->max)
 		return error_at(P, lx->file, name->line,
-			    "invalid number of arguments in \"%s\" directive", d->name);
+				"invalid number of arguments in \"%s\" directive", d->name);
 	b->seen |= bit;
 	return d->set(P, lx, b, d, st->v, st->n);
 }
@@ -678,7 +703,7 @@ static char *path_arg(struct parser *P, struct lexer *lx, const struct tok *v,
 
 	if (v->len == 0) {
 		error_at(P, lx->file, v->line, "invalid value \"%s\" in \"%s\" directive",
-		     SHOW(tb, v->s), d->name);
+			 SHOW(tb, v->s), d->name);
 		return NULL;
 	}
 	r = resolve(P, v->s);
@@ -688,7 +713,7 @@ static char *path_arg(struct parser *P, struct lexer *lx, const struct tok *v,
 	}
 	if (check && P->io && P->io->is_dir && !P->io->is_dir(P->io->ctx, r)) {
 		error_at(P, lx->file, v->line, "%s directory \"%s\" does not exist",
-		     d->name, SHOW(tb, r));
+			 d->name, SHOW(tb, r));
 		return NULL;
 	}
 	return r;
@@ -881,10 +906,10 @@ static int set_location(struct parser *P, struct lexer *lx, struct block *b,
 			exact = 1;
 		else if (!strcmp(mod, "~") || !strcmp(mod, "~*") || !strcmp(mod, "^~"))
 			return error_at(P, lx->file, v[1].line,
-				    "unsupported location modifier \"%s\"", mod);
+					"unsupported location modifier \"%s\"", mod);
 		else
 			return error_at(P, lx->file, v[1].line,
-				    "invalid location modifier \"%s\"", SHOW(tb, mod));
+					"invalid location modifier \"%s\"", SHOW(tb, mod));
 	} else if (pre[0] == '=' && pre[1] != '\0') {
 		/* `location =/x`, as nginx accepts */
 		exact = 1;
@@ -893,15 +918,15 @@ static int set_location(struct parser *P, struct lexer *lx, struct block *b,
 		const char *mod = pre[0] == '~' ? (pre[1] == '*' ? "~*" : "~") : "^~";
 
 		return error_at(P, lx->file, pt->line,
-			    "unsupported location modifier \"%s\"", mod);
+				"unsupported location modifier \"%s\"", mod);
 	}
 	if (pre[0] != '/')
 		return error_at(P, lx->file, pt->line, "location \"%s\" must start with \"/\"",
-			    SHOW(tb, pre));
+				SHOW(tb, pre));
 	for (size_t i = 0; i < srv->nlocs; i++)
 		if (srv->locs[i].exact == exact && strcmp(srv->locs[i].prefix, pre) == 0)
 			return error_at(P, lx->file, pt->line, "duplicate location \"%s\"",
-				    SHOW(tb, pre));
+					SHOW(tb, pre));
 	lc_init(&l);
 	l.exact = exact;
 	l.prefix = astrdup(P->mem, pre);
@@ -994,14 +1019,14 @@ static int set_listen(struct parser *P, struct lexer *lx, struct block *b,
 			la.addr = 0x7f000001;
 		else if (parse_ipv4(s, hl, &la.addr) < 0)
 			return error_at(P, lx->file, v[1].line, "invalid host in \"%s\"",
-				    SHOW(tb, s));
+					SHOW(tb, s));
 	}
 	for (size_t i = 0; i < srv->nlistens; i++)
 		if (srv->listens[i].addr == la.addr && srv->listens[i].port == la.port)
 			return error_at(P, lx->file, v[1].line, "duplicate listen %u.%u.%u.%u:%u",
-				    (unsigned)(la.addr >> 24), (unsigned)(la.addr >> 16) & 255,
-				    (unsigned)(la.addr >> 8) & 255, (unsigned)la.addr & 255,
-				    (unsigned)la.port);
+					(unsigned)(la.addr >> 24), (unsigned)(la.addr >> 16) & 255,
+					(unsigned)(la.addr >> 8) & 255, (unsigned)la.addr & 255,
+					(unsigned)la.port);
 	ls = agrow(P->mem, srv->listens, srv->nlistens, sizeof(*ls));
 	if (!ls)
 		return oom(P, lx, v[1].line);
@@ -1035,7 +1060,8 @@ static int set_root(struct parser *P, struct lexer *lx, struct block *b,
 {
 	(void)n;
 	if (b->ctx == CTX_LOC && b->lc->alias)
-		return error_at(P, lx->file, v[0].line, "\"alias\" and \"root\" in the same location");
+		return error_at(P, lx->file, v[0].line,
+				"\"alias\" and \"root\" in the same location");
 	b->lc->root = path_arg(P, lx, &v[1], d, 1);
 	return b->lc->root ? 0 : -1;
 }
@@ -1045,7 +1071,8 @@ static int set_alias(struct parser *P, struct lexer *lx, struct block *b,
 {
 	(void)n;
 	if (b->lc->root)
-		return error_at(P, lx->file, v[0].line, "\"alias\" and \"root\" in the same location");
+		return error_at(P, lx->file, v[0].line,
+				"\"alias\" and \"root\" in the same location");
 	b->lc->alias = path_arg(P, lx, &v[1], d, 1);
 	return b->lc->alias ? 0 : -1;
 }
@@ -1080,7 +1107,7 @@ static int set_methods(struct parser *P, struct lexer *lx, struct block *b,
 				break;
 		if (k == sizeof(tab) / sizeof(tab[0]))
 			return error_at(P, lx->file, v[i].line, "invalid method \"%s\"",
-				    SHOW(tb, v[i].s));
+					SHOW(tb, v[i].s));
 		m |= tab[k].bits;
 	}
 	b->lc->methods = m;
@@ -1097,7 +1124,7 @@ static int set_index(struct parser *P, struct lexer *lx, struct block *b,
 	for (size_t i = 1; i < n; i++) {
 		if (v[i].len == 0)
 			return error_at(P, lx->file, v[i].line,
-				    "invalid value \"\" in \"%s\" directive", d->name);
+					"invalid value \"\" in \"%s\" directive", d->name);
 		idx[i - 1] = astrdup(P->mem, v[i].s);
 		if (!idx[i - 1])
 			return oom(P, lx, v[i].line);
@@ -1119,8 +1146,9 @@ static int set_autoindex(struct parser *P, struct lexer *lx, struct block *b,
 		b->lc->autoindex = 0;
 	else
 		return error_at(P, lx->file, v[1].line,
-			    "invalid value \"%s\" in \"%s\" directive, it must be \"on\" or \"off\"",
-			    SHOW(tb, v[1].s), d->name);
+				"invalid value \"%s\" in \"%s\" directive, "
+				"it must be \"on\" or \"off\"",
+				SHOW(tb, v[1].s), d->name);
 	return 0;
 }
 
@@ -1134,7 +1162,7 @@ static int set_error_page(struct parser *P, struct lexer *lx, struct block *b,
 
 	if (u->s[0] != '/')
 		return error_at(P, lx->file, u->line, "invalid uri \"%s\" in \"%s\" directive",
-			    SHOW(tb, u->s), d->name);
+				SHOW(tb, u->s), d->name);
 	uri = astrdup(P->mem, u->s);
 	if (!uri)
 		return oom(P, lx, u->line);
@@ -1145,7 +1173,8 @@ static int set_error_page(struct parser *P, struct lexer *lx, struct block *b,
 
 		if (parse_u64(v[i].s, v[i].len, &code) < 0 || code < 300 || code > 599)
 			return error_at(P, lx->file, v[i].line,
-				    "value \"%s\" must be between 300 and 599", SHOW(tb, v[i].s));
+					"value \"%s\" must be between 300 and 599",
+					SHOW(tb, v[i].s));
 		/* A code given again at this level takes the later page. */
 		for (k = 0; k < lc->nerror_pages; k++)
 			if (lc->error_pages[k].code == (int)code)
@@ -1193,7 +1222,7 @@ static int set_return(struct parser *P, struct lexer *lx, struct block *b,
 	}
 	if (parse_u64(v[1].s, v[1].len, &code) < 0 || code < 100 || code > 599)
 		return error_at(P, lx->file, v[1].line, "invalid return code \"%s\"",
-			    SHOW(tb, v[1].s));
+				SHOW(tb, v[1].s));
 	b->lc->ret_code = (int)code;
 	b->lc->ret_arg = NULL;
 	if (n == 3) {
@@ -1216,11 +1245,12 @@ static int set_cgi(struct parser *P, struct lexer *lx, struct block *b,
 
 	(void)n;
 	if (ext[0] != '.' || ext[1] == '\0' || strchr(ext, '/'))
-		return error_at(P, lx->file, v[1].line, "invalid extension \"%s\" in \"%s\" directive",
-			    SHOW(tb, ext), d->name);
+		return error_at(P, lx->file, v[1].line,
+				"invalid extension \"%s\" in \"%s\" directive",
+				SHOW(tb, ext), d->name);
 	if (v[2].len == 0)
 		return error_at(P, lx->file, v[2].line, "invalid value \"\" in \"%s\" directive",
-			    d->name);
+				d->name);
 	/* "python3" is looked up in PATH by the caller; "./x" is a path. */
 	if (v[2].s[0] != '/' && strchr(v[2].s, '/'))
 		interp = resolve(P, v[2].s);
@@ -1305,7 +1335,7 @@ static int set_max_conn(struct parser *P, struct lexer *lx, struct block *b,
 	(void)n;
 	if (parse_u64(v[1].s, v[1].len, &x) < 0 || x < 1 || x > MAX_CONN_MAX)
 		return error_at(P, lx->file, v[1].line, "invalid value \"%s\" in \"%s\" directive",
-			    SHOW(tb, v[1].s), d->name);
+				SHOW(tb, v[1].s), d->name);
 	P->cf->max_connections = (unsigned)x;
 	return 0;
 }
@@ -1484,7 +1514,9 @@ struct config *config_parse(const char *path, const char *text, size_t len,
 	P.cf->path = astrdup(&mem, path);
 	/* Relative paths resolve against the main file's directory. */
 	slash = strrchr(path, '/');
-	if (!slash)
+	if (io && io->base_dir && io->base_dir[0])
+		P.confdir = astrdup(&mem, io->base_dir);
+	else if (!slash)
 		P.confdir = astrdup(&mem, ".");
 	else if (slash == path)
 		P.confdir = astrdup(&mem, "/");

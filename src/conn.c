@@ -142,9 +142,12 @@ void conn_update(struct conn *c)
 		ev = POLLIN;
 		break;
 	case CONN_WRITE:
-		ev = c->wait_cgi ? 0 : POLLOUT;
+		/* While a CGI is silent, watch for the client leaving. */
+		ev = c->wait_cgi ? POLLRDHUP : POLLOUT;
 		break;
 	case CONN_CGI:
+		ev = POLLRDHUP;
+		break;
 	case CONN_CLOSE:
 		ev = 0;
 		break;
@@ -394,6 +397,24 @@ wait:
 	conn_update(c);
 }
 
+static void rebase_slice(struct slice *sl, const char *old, char *new)
+{
+	if (sl->p != NULL)
+		sl->p = new + (sl->p - old);
+}
+
+/* Points the slices of a parsed head at the same bytes in a new buffer. */
+static void rebase(struct request_head *h, const char *old, char *new)
+{
+	rebase_slice(&h->method, old, new);
+	rebase_slice(&h->target, old, new);
+	rebase_slice(&h->host, old, new);
+	for (size_t i = 0; i < h->nfields; i++) {
+		rebase_slice(&h->fields[i].name, old, new);
+		rebase_slice(&h->fields[i].value, old, new);
+	}
+}
+
 /* Reads what the socket has.  Returns 1 if bytes arrived, 0 if none,
  * -1 if the connection ended. */
 static int fill_in(struct conn *c)
@@ -410,11 +431,16 @@ static int fill_in(struct conn *c)
 			ncap = IN_BUF_MAX;
 		if (ncap == c->in_cap && c->in_len == c->in_cap)
 			return 0; /* full: the parser has already answered 431 */
-		p = realloc(c->in, ncap);
+		/* Not realloc(): the parsed head's slices point into the old
+		 * buffer and are moved over while it is still valid. */
+		p = malloc(ncap);
 		if (p == NULL) {
 			conn_close(c);
 			return -1;
 		}
+		memcpy(p, c->in, c->in_len);
+		rebase(&c->req, c->in, p);
+		free(c->in);
 		c->in = p;
 		c->in_cap = ncap;
 	}
@@ -461,14 +487,16 @@ static void conn_event(struct loop *lp, int fd, short re, void *ctx)
 		return;
 	}
 	case CONN_WRITE:
-		if (re & POLLERR) {
+		if ((re & POLLERR) || (c->wait_cgi && (re & (POLLRDHUP | POLLHUP)))) {
 			conn_close(c);
 			return;
 		}
 		break;
 	case CONN_CGI:
-		/* Nothing to read from the client now; a hang-up means it left. */
-		if (re & (POLLHUP | POLLERR)) {
+		/* Nothing to read from the client now; a hang-up means it left
+		 * (like nginx, a half-close counts as leaving): the script is
+		 * killed with the connection. */
+		if (re & (POLLRDHUP | POLLHUP | POLLERR)) {
 			conn_close(c);
 			return;
 		}

@@ -230,6 +230,23 @@ static void keep_log_fields(struct conn *c)
 	copy_field(c, "User-Agent", c->log_ua, sizeof(c->log_ua));
 }
 
+int http_route(struct conn *c, size_t plen)
+{
+	const struct loc_conf *lc = route_location(c->srv, c->path, plen);
+	size_t n = strlen(lc->prefix);
+
+	c->loc = lc;
+	/* A prefix that ends inside a segment ("/up" for "/up../x") would put
+	 * the rest of the path beside the aliased or upload directory, i.e.
+	 * outside it: such a URI names nothing here. */
+	if ((lc->alias != NULL || lc->upload_store != NULL) && n > 0 && lc->prefix[n - 1] != '/' &&
+	    plen > n && c->path[n] != '/')
+		return 404;
+	if (route_fs_path(lc, c->path, plen, c->fspath, sizeof(c->fspath)) < 0)
+		return 414;
+	return 0;
+}
+
 /* RFC 9112 3.2.2: with an absolute-form target the authority in the
  * target, not Host, names the server. */
 static struct slice target_host(const struct request_head *rq)
@@ -319,7 +336,7 @@ void http_handle_head(struct conn *c)
 	c->srv = route_server(c->sv->cf, c->laddr, c->lport, target_host(rq));
 	if (c->srv == NULL)
 		c->srv = c->ls->def;
-	c->loc = route_location(c->srv, c->path, plen);
+	st = http_route(c, plen);
 
 	if (rq->method_id == METHOD_UNKNOWN) {
 		http_error(c, 501);
@@ -340,12 +357,11 @@ void http_handle_head(struct conn *c)
 		http_error(c, 413);
 		return;
 	}
-	if (route_fs_path(c->loc, c->path, plen, c->fspath, sizeof(c->fspath)) < 0) {
-		http_error(c, 414);
+	if (st != 0) {
+		http_error(c, st);
 		return;
 	}
 
-	st = 0;
 	switch (rq->method_id) {
 	case METHOD_GET:
 	case METHOD_HEAD:

@@ -256,7 +256,8 @@ void server_run(struct server *sv)
 int main(int argc, char **argv)
 {
 	const char *path = "conf/default.conf";
-	struct config_io io = { io_read_file, io_is_dir, NULL };
+	char *abspath;
+	struct config_io io = { io_read_file, io_is_dir, NULL, NULL };
 	struct server sv = { 0 };
 	struct sigaction sa = { 0 };
 	struct rlimit rl;
@@ -286,7 +287,20 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* An absolute configuration path makes every root absolute, which CGI
+	 * scripts (run in their own directory) need. */
+	abspath = realpath(path, NULL);
+	if (abspath != NULL) {
+		char *slash = strrchr(abspath, '/');
+
+		if (slash == abspath)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		io.base_dir = abspath;
+	}
 	sv.cf = config_load(path, &io, err, sizeof(err));
+	free(abspath);
 	if (sv.cf == NULL) {
 		fprintf(stderr, "webserv: %s\n", err);
 		return 1;

@@ -262,12 +262,15 @@ size_t route_allow(const struct loc_conf *lc, char *out, size_t outlen)
 		return 0;
 	for (size_t i = 0; i < NMETHODS; i++) {
 		const char *s = methods[i].name;
+		size_t sep = o > 0 ? 2 : 0, n = strlen(s);
 
 		if (!(lc->methods & methods[i].bit))
 			continue;
-		if ((o > 0 && put(out, outlen, &o, ", ", 2) < 0) ||
-		    put(out, outlen, &o, s, strlen(s)) < 0)
+		/* Whole names only: a short buffer gets the leading ones. */
+		if (sep + n >= outlen - o)
 			break;
+		put(out, outlen, &o, ", ", sep);
+		put(out, outlen, &o, s, n);
 	}
 	out[o] = '\0';
 	return o;

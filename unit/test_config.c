@@ -26,6 +26,9 @@ static void *oom_malloc(size_t n)
 	return malloc(n);
 }
 
+/* Tiny chunks: nearly every arena allocation is a malloc of its own, so
+ * the out-of-memory run reaches each allocation site. */
+#define CHUNK_SIZE 64
 #define malloc(n) oom_malloc(n)
 #include "../src/config.c"
 #undef malloc
@@ -101,7 +104,7 @@ static int fake_is_dir(void *ctx, const char *path)
 	return 0;
 }
 
-static const struct config_io io = { fake_read, fake_is_dir, NULL };
+static const struct config_io io = { fake_read, fake_is_dir, NULL, NULL };
 
 /* Parses text (copied to an exact-size heap buffer that is freed before
  * the tree is used, so the tree must not point into it). */
@@ -1254,7 +1257,7 @@ static void test_include(void **state)
 
 	/* no read_file, no is_dir: includes fail, directories are not checked */
 	{
-		const struct config_io none = { NULL, NULL, NULL };
+		const struct config_io none = { NULL, NULL, NULL, NULL };
 		char err[256];
 
 		cf = config_parse(MAIN, "root /nope; server {}", 21, &none, err, sizeof(err));
@@ -1286,7 +1289,10 @@ static void test_lexer(void **state)
 		{ __LINE__, "server { return 200 \"semi;brace{}#hash\"; }", "semi;brace{}#hash" },
 		{ __LINE__, "server { return 200 \"say \\\"hi\\\"\"; }", "say \"hi\"" },
 		{ __LINE__, "server { return 200 \"back\\\\slash\"; }", "back\\slash" },
-		{ __LINE__, "server { return 200 \"keep\\n\\t\"; }", "keep\\n\\t" },
+		{ __LINE__, "server { return 200 \"nl\\n tab\\t cr\\r\"; }", "nl\n tab\t cr\r" },
+		{ __LINE__, "server { return 200 \"keep\\x\\0\\N\\ \"; }", "keep\\x\\0\\N\\ " },
+		{ __LINE__, "server { return 200 \"\\\\n\"; }", "\\n" },
+		{ __LINE__, "server { return 200 unquoted\\n; }", "unquoted\\n" },
 		{ __LINE__, "server { return 200 \"\\\\\"; }", "\\" },
 		{ __LINE__, "server { return 200 \"multi\nline\"; }", "multi\nline" },
 		{ __LINE__, "server { return 200 \"\"; }", "" },
@@ -1472,6 +1478,198 @@ static void test_mutations(void **state)
 	free(buf);
 }
 
+/* Each allocation in turn fails: a clean "out of memory", nothing
+ * leaked (ASan), until the budget is enough. */
+static void test_oom(void **state)
+{
+	long budget;
+
+	(void)state;
+	for (budget = 0; budget < 100000; budget++) {
+		char err[512] = "";
+		struct config *cf;
+		size_t el;
+
+		malloc_budget = budget;
+		cf = parse(sample, err, sizeof(err));
+		malloc_budget = -1;
+		if (cf) {
+			config_free(cf);
+			break;
+		}
+		el = strlen(err);
+		if (el < 13 || strcmp(err + el - 13, "out of memory") != 0)
+			fail_msg("budget %ld: %s", budget, err);
+	}
+	assert_true(budget > 50);
+	assert_true(budget < 100000);
+	/* config_load too */
+	malloc_budget = 0;
+	assert_null(config_load(DIR "/srv.conf", &io, NULL, 0));
+	malloc_budget = -1;
+}
+
+/* Long statements and tables grow their arrays. */
+static void test_big(void **state)
+{
+	size_t cap = 64 * 1024;
+	char *text = malloc(cap), err[256];
+	struct config *cf;
+	size_t o;
+
+	(void)state;
+	assert_non_null(text);
+	o = (size_t)snprintf(text, cap, "types {\n text/x");
+	for (int i = 0; i < 3000; i++)
+		o += (size_t)snprintf(text + o, cap - o, " e%d", i);
+	o += (size_t)snprintf(text + o, cap - o, ";\n}\nserver {\n server_name");
+	for (int i = 0; i < 100; i++)
+		o += (size_t)snprintf(text + o, cap - o, " n%d.example", i);
+	snprintf(text + o, cap - o, ";\n}\n");
+	cf = OK(text);
+	assert_int_equal(cf->types.n, 3000);
+	assert_string_equal(cf->types.v[2999].ext, "e2999");
+	assert_string_equal(config_mime(&cf->types, "a.E1234"), "text/x");
+	assert_int_equal(cf->servers[0].nnames, 100);
+	assert_string_equal(cf->servers[0].names[99], "n99.example");
+	config_free(cf);
+
+	/* 4096 arguments are fine, 4097 are not */
+	o = (size_t)snprintf(text, cap, "server {\n index");
+	for (int i = 0; i < 4096; i++)
+		o += (size_t)snprintf(text + o, cap - o, " i");
+	snprintf(text + o, cap - o, ";\n}\n");
+	cf = OK(text);
+	assert_int_equal(cf->servers[0].srv.nindex, 4096);
+	config_free(cf);
+	snprintf(text + o, cap - o, "\n i;\n}\n");
+	assert_null(parse(text, err, sizeof(err)));
+	assert_string_equal(err, AT(3) "too many arguments");
+	free(text);
+}
+
+/* The static value parsers, directly. */
+static void test_parse_helpers(void **state)
+{
+	static const struct {
+		int line;
+		const char *in;
+		int rc;
+		uint64_t want;
+	} times[] = {
+		{ __LINE__, "0", 0, 0 },
+		{ __LINE__, "1", 0, 1000 },
+		{ __LINE__, "0ms", 0, 0 },
+		{ __LINE__, "1ms", 0, 1 },
+		{ __LINE__, "1s1ms", 0, 1001 },
+		{ __LINE__, "2h30m", 0, 9000000 },
+		{ __LINE__, "1s1s", 0, 2000 },
+		{ __LINE__, "1000000000000ms", 0, 1000000000000ULL },
+		{ __LINE__, "1000000000001ms", -1, 0 },
+		{ __LINE__, "277777h", 0, 277777ULL * 3600000 },
+		{ __LINE__, "277777h46m40s", 0, 1000000000000ULL },
+		{ __LINE__, "277777h46m40s1ms", -1, 0 },
+		{ __LINE__, "277778h", -1, 0 },
+		{ __LINE__, "277777h1", -1, 0 },
+		{ __LINE__, "", -1, 0 },
+		{ __LINE__, "s", -1, 0 },
+		{ __LINE__, "1 s", -1, 0 },
+		{ __LINE__, "1sm", -1, 0 },
+		{ __LINE__, "1d", -1, 0 },
+		{ __LINE__, "1M", -1, 0 },
+		{ __LINE__, "1.5s", -1, 0 },
+		{ __LINE__, "99999999999999999999999", -1, 0 },
+	};
+	static const struct {
+		int line;
+		const char *in;
+		int rc;
+		uint64_t want;
+	} sizes[] = {
+		{ __LINE__, "0", 0, 0 },
+		{ __LINE__, "1g", 0, 1ULL << 30 },
+		{ __LINE__, "", -1, 0 },
+		{ __LINE__, "g", -1, 0 },
+		{ __LINE__, "1t", -1, 0 },
+		{ __LINE__, "1 k", -1, 0 },
+		{ __LINE__, "1kk", -1, 0 },
+		{ __LINE__, "18014398509481983k", 0, 18014398509481983ULL << 10 },
+		{ __LINE__, "18014398509481984k", -1, 0 },
+	};
+	static const struct {
+		int line;
+		const char *in;
+		int rc;
+		uint32_t want;
+	} ips[] = {
+		{ __LINE__, "0.0.0.0", 0, 0 },
+		{ __LINE__, "1.2.3.4", 0, 0x01020304 },
+		{ __LINE__, "255.255.255.255", 0, 0xffffffff },
+		{ __LINE__, "1.2.3", -1, 0 },
+		{ __LINE__, "1.2.3.", -1, 0 },
+		{ __LINE__, ".1.2.3", -1, 0 },
+		{ __LINE__, "1.2.3.4.", -1, 0 },
+		{ __LINE__, "1.2.3.256", -1, 0 },
+		{ __LINE__, "1.2.3.-1", -1, 0 },
+		{ __LINE__, "1.2.3.4 ", -1, 0 },
+		{ __LINE__, "0x1.2.3.4", -1, 0 },
+		{ __LINE__, "", -1, 0 },
+	};
+	static const struct {
+		int line;
+		const char *in;
+		const char *want;
+	} paths[] = {
+		{ __LINE__, "/", "/" },
+		{ __LINE__, "//", "/" },
+		{ __LINE__, "/.", "/" },
+		{ __LINE__, "/./.", "/" },
+		{ __LINE__, ".", "." },
+		{ __LINE__, "./", "." },
+		{ __LINE__, "./.", "." },
+		{ __LINE__, "a", "a" },
+		{ __LINE__, "a/", "a" },
+		{ __LINE__, "./a/./b/", "a/b" },
+		{ __LINE__, "/a//b///c", "/a/b/c" },
+		{ __LINE__, "/a/../b", "/a/../b" },
+		{ __LINE__, "/a/.b/..c", "/a/.b/..c" },
+		{ __LINE__, "..", ".." },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		uint64_t v = 12345;
+		int rc = parse_time(times[i].in, &v);
+
+		if (rc != times[i].rc || (rc == 0 && v != times[i].want))
+			fail_msg("time case at line %d: rc %d v %llu", times[i].line, rc,
+				 (unsigned long long)v);
+	}
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint64_t v = 12345;
+		int rc = parse_size(sizes[i].in, &v);
+
+		if (rc != sizes[i].rc || (rc == 0 && v != sizes[i].want))
+			fail_msg("size case at line %d: rc %d v %llu", sizes[i].line, rc,
+				 (unsigned long long)v);
+	}
+	for (size_t i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+		uint32_t v = 12345;
+		int rc = parse_ipv4(ips[i].in, strlen(ips[i].in), &v);
+
+		if (rc != ips[i].rc || (rc == 0 && v != ips[i].want))
+			fail_msg("ip case at line %d: rc %d v %08x", ips[i].line, rc, v);
+	}
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		char buf[64];
+
+		strcpy(buf, paths[i].in);
+		path_normalise(buf);
+		if (strcmp(buf, paths[i].want) != 0)
+			fail_msg("path case at line %d: got %s", paths[i].line, buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1504,6 +1702,9 @@ int main(void)
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_oom),
+		cmocka_unit_test(test_big),
+		cmocka_unit_test(test_parse_helpers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
