@@ -21,7 +21,7 @@ ALIBOBJS  := $(LIBSRCS:src/%.c=build/asan/%.o)
 UNITBINS  := $(UNITSRCS:unit/%.c=build/rel/unit/%)
 AUNITBINS := $(UNITSRCS:unit/%.c=build/asan/unit/%)
 
-.PHONY: all clean fclean re run test deps unit pytest asan asan-unit asan-pytest \
+.PHONY: all ci clean fclean re run test deps unit pytest asan asan-unit asan-pytest \
 	unit-build fuzz fuzz-build fuzz-replay fuzz-afl conformance postman bench
 
 all: $(NAME)
@@ -76,11 +76,21 @@ asan-pytest: $(NAME)-asan
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=23 \
 		$(PYTEST) $(PYTEST_ARGS) pytests
 
+# Everything: unit tests, the end-to-end suite, both again under
+# ASan+UBSan, and the fuzz corpora and regressions replayed.
 test: deps
 	$(MAKE) all unit
 	$(MAKE) pytest
 	$(MAKE) asan-unit
 	$(MAKE) asan-pytest
+	$(MAKE) fuzz-replay
+
+# What CI runs: the above plus a short libFuzzer smoke per harness, the
+# conformance report and the Postman collection.
+ci: test
+	$(MAKE) fuzz-smoke
+	$(MAKE) conformance
+	$(MAKE) postman
 
 run: $(NAME)
 	./$(NAME) conf/default.conf

@@ -1,0 +1,204 @@
+"""Message framing and request smuggling defences (RFC 9112 sections 6
+and 7), Expect (RFC 9110 section 10.1.1) and the body size limit.
+
+The targets are static files: a request body sent with a GET must be read
+(or discarded) exactly as framed, so the pipelined request that follows it
+gets the right answer."""
+
+import pytest
+
+import bbhttp
+
+rfc = pytest.mark.rfc
+
+
+def two_responses(t, first, www):
+	"""first + a pipelined GET /files/readme.txt: both answered in order."""
+	with t.conn() as c:
+		c.send(first + t.req("GET", "/files/readme.txt"))
+		r1 = c.read_response()
+		assert r1.status == 200, r1
+		r2 = c.read_response()
+		assert r2.status == 200 and r2.body == (www / "files/readme.txt").read_bytes(), \
+			"desynchronised: %r %r" % (r2, r2.body[:100])
+	return r1
+
+
+def rejected_and_closed(t, data, codes=(400,)):
+	"""data is answered with one of codes (or not at all), the connection is
+	closed, and the request smuggled after it is never answered."""
+	with t.conn() as c:
+		c.send(data + t.req("GET", "/files/readme.txt"))
+		try:
+			r = c.read_response()
+		except bbhttp.Closed:
+			return None
+		assert r.status in codes, "expected %s, got %r" % (codes, r)
+		closed, extra = c.wait_closed(3.0)
+		assert extra == b"", "the smuggled request was answered: %r" % extra[:200]
+		assert closed, "connection left open after a %d" % r.status
+		return r
+
+
+# -- Content-Length -------------------------------------------------------------
+
+@rfc("9112", "6.3", "MUST")
+def test_content_length_frames_body(t, www):
+	two_responses(t, t.req("GET", "/index.html", [("Content-Length", "11")], b"hello world"), www)
+
+
+@rfc("9112", "6.3", "MUST")
+def test_no_length_means_no_body(t, www):
+	two_responses(t, t.req("GET", "/index.html"), www)
+
+
+@rfc("9112", "6.3", "MUST")
+@pytest.mark.parametrize("value", ["abc", "-1", "1.0", "0x10", "+5", "5 5"])
+def test_invalid_content_length_400_close(t, value):
+	rejected_and_closed(t, t.req("GET", "/index.html", [("Content-Length", value)], b"hello"))
+
+
+@rfc("9112", "6.3", "MUST")
+@pytest.mark.parametrize("values", [("5", "6"), ("5, 6",)])
+def test_conflicting_content_length_400_close(t, values):
+	rejected_and_closed(t, t.req("GET", "/index.html", [("Content-Length", v) for v in values],
+	                             b"hello!"))
+
+
+# -- Transfer-Encoding --------------------------------------------------------------
+
+@rfc("9112", "6.1", "MUST")
+@pytest.mark.parametrize("order", ["cl-te", "te-cl"])
+def test_cl_and_te_closed_after_response(t, order):
+	"""Both headers: reject, or use the chunked framing; either way the
+	connection is closed after the response (the smuggled GET is never
+	answered)."""
+	hdrs = [("Content-Length", "40"), ("Transfer-Encoding", "chunked")]
+	if order == "te-cl":
+		hdrs.reverse()
+	body = bbhttp.chunked("hello")
+	smuggled = t.req("GET", "/no-such-smuggled.html")
+	data = t.req("GET", "/index.html", hdrs, body + smuggled)
+	with t.conn() as c:
+		c.send(data)
+		try:
+			r = c.read_response()
+		except bbhttp.Closed:
+			return
+		assert r.status in (200, 400), r
+		closed, extra = c.wait_closed(3.0)
+		assert extra == b"", "the smuggled request was answered: %r" % extra[:200]
+		assert closed, "connection left open after a request with CL and TE"
+
+
+@rfc("9112", "6.1", "MUST")
+def test_te_in_http10_closes(t):
+	data = t.req("GET", "/index.html", [("Transfer-Encoding", "chunked"),
+	                                    ("Connection", "keep-alive")],
+	             bbhttp.chunked("hello"), version="HTTP/1.0")
+	with t.conn() as c:
+		c.send(data + t.req("GET", "/no-such-smuggled.html", version="HTTP/1.0"))
+		try:
+			c.read_response()
+		except bbhttp.Closed:
+			return
+		closed, extra = c.wait_closed(3.0)
+		assert extra == b"", "a request after a TE HTTP/1.0 message was answered"
+		assert closed, "connection left open after a TE HTTP/1.0 message"
+
+
+@rfc("9112", "6.3", "MUST")
+@pytest.mark.parametrize("te", ["chunked, identity", "gzip", "identity"])
+def test_final_coding_not_chunked_400_close(t, te):
+	"""400 and close; 501 (an unknown coding, section 6.1) is accepted too,
+	as long as the connection is closed."""
+	rejected_and_closed(t, t.req("GET", "/index.html", [("Transfer-Encoding", te)],
+	                             b"5\r\nhello\r\n0\r\n\r\n"), codes=(400, 501))
+
+
+@rfc("9112", "6.1", "SHOULD")
+def test_unknown_coding_501(t):
+	data = t.req("GET", "/index.html", [("Transfer-Encoding", "x-unknown, chunked")],
+	             bbhttp.chunked("hello"))
+	r = t.exchange(data)
+	assert r.status == 501, r
+
+
+@rfc("9112", "7.1", "MUST")
+def test_chunked_body_framed(t, www):
+	two_responses(t, t.req("GET", "/index.html", [("Transfer-Encoding", "chunked")],
+	                       bbhttp.chunked("hello", " ", "world" * 100)), www)
+
+
+@rfc("9112", "7", "MUST")
+def test_transfer_coding_name_case_insensitive(t, www):
+	two_responses(t, t.req("GET", "/index.html", [("Transfer-Encoding", "Chunked")],
+	                       bbhttp.chunked("hello")), www)
+
+
+@rfc("9112", "7.1.1", "MUST")
+def test_chunk_extensions_ignored(t, www):
+	body = b"5;name=value;flag\r\nhello\r\n6 ; q=\"quoted;str\"\r\n world\r\n0;end\r\n\r\n"
+	two_responses(t, t.req("GET", "/index.html", [("Transfer-Encoding", "chunked")], body), www)
+
+
+@rfc("9112", "7.1.2", "MUST")
+def test_chunked_trailer_section_consumed(t, www):
+	body = bbhttp.chunked("hello", trailers=[("X-Trailer", "one"), ("X-Other", "two")])
+	two_responses(t, t.req("GET", "/index.html", [("Transfer-Encoding", "chunked"),
+	                                              ("Trailer", "X-Trailer")], body), www)
+
+
+@rfc("9112", "7.1", "MUST")
+@pytest.mark.parametrize("size", [b"zz", b"-5", b"0x5", b""])
+def test_bad_chunk_size_rejected(t, size):
+	rejected_and_closed(t, t.req("GET", "/index.html", [("Transfer-Encoding", "chunked")],
+	                             size + b"\r\nhello\r\n0\r\n\r\n"))
+
+
+@rfc("9112", "7.1", "MUST")
+def test_chunk_size_overflow_rejected(t):
+	"""A huge hexadecimal size must not wrap around to a small number."""
+	rejected_and_closed(t, t.req("GET", "/index.html", [("Transfer-Encoding", "chunked")],
+	                             b"10000000000000005\r\nhello\r\n0\r\n\r\n"), codes=(400, 413))
+
+
+@rfc("9112", "7.1", "MUST")
+def test_chunk_without_crlf_rejected(t):
+	rejected_and_closed(t, t.req("GET", "/index.html", [("Transfer-Encoding", "chunked")],
+	                             b"5\r\nhelloXX0\r\n\r\n"))
+
+
+# -- Expect and limits ---------------------------------------------------------------------
+
+@rfc("9110", "10.1.1", "MUST")
+def test_expect_100_immediate_answer(t):
+	"""With `Expect: 100-continue` the server answers (100 or a final status)
+	without waiting for the body."""
+	data = t.req("POST", "/index.html", [("Content-Length", "5"), ("Expect", "100-continue")])
+	with t.conn() as c:
+		c.send(data)
+		r = c.read_response(timeout=2.0)
+		assert r.status == 100 or r.status >= 400, r
+		if r.status == 100:
+			c.send(b"hello")
+			final = c.read_response()
+			assert final.status >= 200, final
+
+
+@rfc("9110", "10.1.1", "MAY")
+def test_unknown_expectation_417(t):
+	r = t.exchange(t.req("GET", "/index.html", [("Expect", "something-else")]))
+	assert r.status == 417, r
+
+
+@rfc("9110", "15.5.14", "MAY")
+def test_body_over_limit_413(t):
+	"""The demo limit is 16 MiB: a larger declared body is refused without
+	being read."""
+	data = t.req("POST", "/cgi/form.py", [("Content-Length", str(17 << 20)),
+	                                      ("Content-Type", "application/octet-stream")])
+	with t.conn() as c:
+		c.send(data + b"x" * 1024)
+		r = c.read_response()
+	assert r.status == 413, r

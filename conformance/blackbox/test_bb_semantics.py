@@ -1,0 +1,256 @@
+"""Methods, status codes, representation metadata, conditional and range
+requests (RFC 9110 sections 8, 9, 10, 13, 14, 15)."""
+
+import time
+
+import pytest
+
+import bbhttp
+
+rfc = pytest.mark.rfc
+README = "files/readme.txt"
+
+
+def get(t, target, headers=(), method="GET"):
+	return t.exchange(t.req(method, target, headers), method)
+
+
+# -- GET / HEAD ------------------------------------------------------------------------
+
+@rfc("9110", "9.3.1", "MUST")
+@pytest.mark.parametrize("path", ["index.html", "files/readme.txt", "files/data.json", "style.css"])
+def test_get_transfers_representation(t, www, path):
+	r = get(t, "/" + path)
+	assert r.status == 200 and r.body == (www / path).read_bytes()
+
+
+@rfc("9110", "8.3", "SHOULD")
+@pytest.mark.parametrize("path,ctype", [("index.html", "text/html"), (README, "text/plain"),
+                                        ("files/data.json", "application/json"),
+                                        ("style.css", "text/css")])
+def test_content_type(t, path, ctype):
+	assert get(t, "/" + path).ctype == ctype
+
+
+@rfc("9110", "9.3.2", "MUST")
+@pytest.mark.parametrize("target", ["/index.html", "/no-such-file.html", "/files/"])
+def test_head_has_no_body(t, target, www):
+	"""Nothing follows a HEAD response's header section: the next pipelined
+	response starts right after it."""
+	with t.conn() as c:
+		c.send(t.req("HEAD", target) + t.req("GET", "/" + README))
+		h = c.read_response("HEAD")
+		r = c.read_response()
+	assert h.status in (200, 404)
+	assert r.status == 200 and r.body == (www / README).read_bytes(), "HEAD sent a body"
+
+
+@rfc("9110", "9.3.2", "SHOULD")
+def test_head_same_fields_as_get(t):
+	g = get(t, "/index.html")
+	h = get(t, "/index.html", method="HEAD")
+	for name in ("Content-Type", "Content-Length", "Last-Modified", "ETag"):
+		assert h.header(name) == g.header(name), name
+
+
+@rfc("9110", "8.6", "MUST")
+def test_head_content_length_matches_get(t, www):
+	h = get(t, "/index.html", method="HEAD")
+	if h.has("Content-Length"):
+		assert int(h.header("Content-Length")) == len((www / "index.html").read_bytes())
+
+
+# -- methods and status codes -----------------------------------------------------------------
+
+@rfc("9110", "15.5.6", "MUST")
+@pytest.mark.parametrize("method", ["DELETE", "PUT", "POST"])
+def test_405_has_allow(t, method):
+	r = t.exchange(t.req(method, "/index.html", [("Content-Length", "0")]))
+	assert r.status == 405, r
+	allow = [m.strip() for m in (r.header("Allow") or "").split(",")]
+	assert "GET" in allow, "405 without an Allow listing GET: %r" % r.headers
+
+
+@rfc("9110", "10.2.1", "MUST")
+def test_allow_lists_valid_methods_only(t):
+	r = t.exchange(t.req("DELETE", "/index.html"))
+	assert r.status == 405
+	allow = [m.strip() for m in (r.header("Allow") or "").split(",") if m.strip()]
+	assert allow and "DELETE" not in allow, allow
+
+
+@rfc("9110", "15.5.5", "MAY")
+def test_missing_404(t):
+	r = get(t, "/no-such-file.html")
+	assert r.status == 404 and r.body
+
+
+@rfc("9110", "15.4.2", "SHOULD")
+def test_301_has_location(t):
+	r = get(t, "/old-page")
+	assert r.status == 301 and r.header("Location"), r
+
+
+@rfc("9110", "10.2.2", "MUST")
+@pytest.mark.parametrize("target,expect", [("/old-page", "/"), ("/files/docs", "/files/docs/")])
+def test_location_resolves_to_target(t, target, expect):
+	from urllib.parse import urljoin, urlsplit
+	r = get(t, target)
+	assert r.status == 301
+	loc = urljoin(t.url + target, r.header("Location"))
+	assert urlsplit(loc).path == expect, loc
+
+
+@rfc("9110", "8.6", "MUST")
+def test_no_content_length_on_304(t):
+	etag = get(t, "/" + README).header("ETag")
+	r = get(t, "/" + README, [("If-None-Match", etag)])
+	assert r.status == 304
+	cl = r.header("Content-Length")
+	assert cl is None or int(cl) == len(get(t, "/" + README).body)
+
+
+# -- validators ------------------------------------------------------------------------------
+
+@rfc("9110", "8.8.3", "MUST")
+def test_etag_syntax(t):
+	import re
+	etag = get(t, "/" + README).header("ETag")
+	assert etag and re.match(r'^(W/)?"[\x21\x23-\x7e\x80-\xff]*"$', etag), etag
+
+
+@rfc("9110", "8.8.2", "SHOULD")
+def test_last_modified_not_in_future(t):
+	r = get(t, "/" + README)
+	lm = bbhttp.parse_imf(r.header("Last-Modified"))
+	assert lm is not None and lm <= time.time() + 5, r.header("Last-Modified")
+
+
+# -- conditional requests ---------------------------------------------------------------------
+
+@rfc("9110", "13.1.2", "MUST")
+def test_if_none_match_304(t):
+	r0 = get(t, "/" + README)
+	r = get(t, "/" + README, [("If-None-Match", r0.header("ETag"))])
+	assert r.status == 304 and r.body == b""
+
+
+@rfc("9110", "13.1.2", "MUST")
+def test_if_none_match_list_and_weak(t):
+	etag = get(t, "/" + README).header("ETag")
+	weak = etag if etag.startswith("W/") else "W/" + etag
+	r = get(t, "/" + README, [("If-None-Match", '"nope", %s' % weak)])
+	assert r.status == 304, r
+
+
+@rfc("9110", "13.1.2", "MUST")
+def test_if_none_match_star(t):
+	assert get(t, "/" + README, [("If-None-Match", "*")]).status == 304
+
+
+@rfc("9110", "13.1.2", "MUST")
+def test_if_none_match_mismatch_200(t):
+	assert get(t, "/" + README, [("If-None-Match", '"no-such-etag"')]).status == 200
+
+
+@rfc("9110", "15.4.5", "MUST")
+def test_304_keeps_etag_and_date(t):
+	etag = get(t, "/" + README).header("ETag")
+	r = get(t, "/" + README, [("If-None-Match", etag)])
+	assert r.status == 304 and r.header("ETag") == etag and r.has("Date"), r.headers
+
+
+@rfc("9110", "13.1.3", "SHOULD")
+def test_if_modified_since_304(t):
+	lm = get(t, "/" + README).header("Last-Modified")
+	assert get(t, "/" + README, [("If-Modified-Since", lm)]).status == 304
+	later = bbhttp.imf(bbhttp.parse_imf(lm) + 3600)
+	assert get(t, "/" + README, [("If-Modified-Since", later)]).status == 304
+
+
+@rfc("9110", "13.1.3", "SHOULD")
+def test_if_modified_since_earlier_200(t):
+	lm = bbhttp.parse_imf(get(t, "/" + README).header("Last-Modified"))
+	r = get(t, "/" + README, [("If-Modified-Since", bbhttp.imf(lm - 3600))])
+	assert r.status == 200 and r.body
+
+
+@rfc("9110", "13.1.3", "MUST")
+def test_if_modified_since_ignored_with_if_none_match(t):
+	lm = get(t, "/" + README).header("Last-Modified")
+	r = get(t, "/" + README, [("If-None-Match", '"no-such-etag"'), ("If-Modified-Since", lm)])
+	assert r.status == 200, r
+
+
+@rfc("9110", "13.1.3", "MUST")
+def test_if_modified_since_invalid_date_ignored(t):
+	r = get(t, "/" + README, [("If-Modified-Since", "yesterday at noon")])
+	assert r.status == 200, r
+
+
+@rfc("9110", "13.2.2", "MUST")
+def test_conditionals_ignored_on_error(t):
+	r = get(t, "/no-such-file.html", [("If-None-Match", "*")])
+	assert r.status == 404, r
+
+
+# -- ranges ---------------------------------------------------------------------------------
+
+def _whole(www):
+	return (www / README).read_bytes()
+
+
+@rfc("9110", "14.2", "MAY")
+@pytest.mark.parametrize("spec,lo,hi", [("0-9", 0, 9), ("5-", 5, None), ("-6", None, None)])
+def test_range_206(t, www, spec, lo, hi):
+	data = _whole(www)
+	n = len(data)
+	if spec.startswith("-"):
+		lo, hi = n - 6, n - 1
+	elif hi is None:
+		hi = n - 1
+	r = get(t, "/" + README, [("Range", "bytes=" + spec)])
+	assert r.status == 206, r
+	assert r.body == data[lo:hi + 1]
+	assert r.header("Content-Range") == "bytes %d-%d/%d" % (lo, hi, n)
+
+
+@rfc("9110", "15.3.7", "MUST")
+def test_206_has_content_range(t):
+	r = get(t, "/" + README, [("Range", "bytes=1-3")])
+	assert r.status == 206 and r.has("Content-Range"), r
+
+
+@rfc("9110", "14.1.2", "MUST")
+def test_range_end_beyond_length_clamped(t, www):
+	data = _whole(www)
+	r = get(t, "/" + README, [("Range", "bytes=10-99999")])
+	assert r.status == 206 and r.body == data[10:]
+	assert r.header("Content-Range") == "bytes 10-%d/%d" % (len(data) - 1, len(data))
+
+
+@rfc("9110", "15.5.17", "SHOULD")
+def test_unsatisfiable_416(t, www):
+	r = get(t, "/" + README, [("Range", "bytes=99999-")])
+	assert r.status == 416, r
+	assert r.header("Content-Range") == "bytes */%d" % len(_whole(www)), r.headers
+
+
+@rfc("9110", "14.2", "MUST")
+@pytest.mark.parametrize("value", ["items=0-5", "bytes=abc", "bytes=5-1"])
+def test_range_unknown_unit_or_invalid_ignored(t, www, value):
+	r = get(t, "/" + README, [("Range", value)])
+	assert r.status in (200, 416) if value != "items=0-5" else r.status == 200, r
+	if r.status == 200:
+		assert r.body == _whole(www)
+
+
+@rfc("9110", "14.2", "MUST")
+def test_range_ignored_for_post(t):
+	r = t.exchange(t.req("POST", "/index.html", [("Range", "bytes=0-3"), ("Content-Length", "0")]))
+	assert r.status != 206, r
+
+
+@rfc("9110", "14.3", "MAY")
+def test_accept_ranges_bytes(t):
+	assert "bytes" in get(t, "/" + README).tokens("Accept-Ranges")
