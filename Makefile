@@ -22,7 +22,7 @@ UNITBINS  := $(UNITSRCS:unit/%.c=build/rel/unit/%)
 AUNITBINS := $(UNITSRCS:unit/%.c=build/asan/unit/%)
 
 .PHONY: all ci clean fclean re run test deps unit pytest asan asan-unit asan-pytest \
-	unit-build fuzz fuzz-build fuzz-replay fuzz-afl conformance postman bench
+	unit-build fuzz fuzz-build fuzz-replay fuzz-afl conformance postman
 
 all: $(NAME)
 
