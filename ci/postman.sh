@@ -10,6 +10,10 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-/usr/bin/python3}
 BIN=${WEBSERV_BIN:-./webserv}
 
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	# Debian's own Node.js (18 on Debian 12) is enough for newman.
+	WEBSERV_EXTRA_PKGS="nodejs npm" bash ci/deps.sh || exit 2
+fi
 for tool in node npm; do
 	command -v "$tool" >/dev/null || { echo "postman: $tool is not installed (Node.js 16+ with npm)" >&2; exit 2; }
 done
