@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #define VERSION "1.0"
-#define STOP_GRACE_MS 4000
+#define STOP_GRACE_MS 3000
 
 static volatile sig_atomic_t got_stop;
 static volatile sig_atomic_t got_chld;
