@@ -84,6 +84,7 @@ struct conn {
 	int keep_alive;           /* connection persists after this response */
 	int in_error_page;        /* serving an error_page: no recursion */
 	int redirects;            /* CGI internal redirects followed */
+	char allow[64];           /* Allow value of a 405 served as an error_page */
 
 	/* Body. */
 	uint64_t body_left;       /* FRAMING_LENGTH: bytes still to read */
@@ -173,6 +174,11 @@ size_t http_allow(const struct conn *c, char *out, size_t n);
 /* file.c */
 void file_serve(struct conn *c, int status);     /* c->fspath, c->path */
 void file_delete(struct conn *c);
+/* RFC 9110 13.2.2 for the resource described by st (NULL: it does not
+ * exist): If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since.
+ * Returns 0 (go on), 304 (GET/HEAD not modified) or 412. */
+struct stat;
+int file_preconditions(struct conn *c, const struct stat *st);
 
 /* upload.c */
 int upload_begin(struct conn *c);          /* POST/PUT to upload_store; 0 or status */

@@ -496,6 +496,13 @@ static void start_response(struct conn *c, const struct cgi_head *h, size_t hlen
 		local_redirect(c, h->location);
 		return;
 	}
+	if (status < 200) {
+		/* A 1xx would read as an interim response: not a valid answer. */
+		log_error("cgi: %s: Status %d is not a final status", cg->script, status);
+		cgi_free(c);
+		http_error(c, 502);
+		return;
+	}
 	memcpy(first, cg->head + hlen, extra);
 	http_begin(c, status);
 	if (c->state == CONN_CLOSE)

@@ -176,6 +176,8 @@ static void finish_response(struct conn *c)
 	http_reset(c);
 	c->nreq++;
 	c->in_error_page = 0;
+	c->head_only = 0;
+	c->allow[0] = '\0';
 	c->log_line[0] = c->log_ref[0] = c->log_ua[0] = '\0';
 	c->status = 0;
 	if (!c->keep_alive || c->sv->stopping) {
@@ -351,6 +353,8 @@ void conn_wake(struct conn *c)
 			if (r == -1) {
 				c->keep_alive = 0;
 				c->body_done = 0;
+				/* A HEAD gets no content, even in an error. */
+				c->head_only = c->req.method_id == METHOD_HEAD;
 				http_error(c, c->req.status);
 				continue;
 			}
@@ -518,6 +522,7 @@ static void on_timeout(struct conn *c)
 		}
 		c->keep_alive = 0;
 		c->body_done = 0;
+		c->head_only = 0; /* nothing of this request was understood */
 		http_error(c, 408);
 		break;
 	case CONN_READ_BODY:

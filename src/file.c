@@ -15,7 +15,7 @@
 #include "uri.h"
 
 #define AUTOINDEX_MAX_ENTRIES 10000
-#define AUTOINDEX_MAX_BYTES (4u << 20)
+#define AUTOINDEX_MAX_BYTES (32u << 20)
 
 static int errno_status(int e)
 {
@@ -50,43 +50,78 @@ static void make_etag(const struct stat *st, char *out, size_t n)
 		 (unsigned long long)st->st_size);
 }
 
-/* If-None-Match: weak comparison against our tag (RFC 9110 13.1.2). */
-static int etag_match(struct slice list, const char *tag)
+/* Does any member of the comma lists in every `name` field match tag?
+ * "*" matches when the resource exists.  weak: W/ tags compare by their
+ * opaque part (RFC 9110 8.8.3.2); strong: a W/ tag never matches.
+ * Returns 1 on a match, 0 when the field is present without a match, -1
+ * when there is no such field. */
+static int tag_list(const struct conn *c, const char *name, const char *tag, int exists, int weak)
 {
-	size_t tl = strlen(tag), i = 0;
+	size_t tl = strlen(tag);
+	int seen = 0;
 
-	while (i < list.len) {
-		size_t s, e;
+	for (size_t k = 0; k < c->req.nfields; k++) {
+		struct slice list = c->req.fields[k].value;
+		size_t i = 0;
 
-		while (i < list.len && (list.p[i] == ' ' || list.p[i] == '\t' || list.p[i] == ','))
-			i++;
-		s = i;
-		while (i < list.len && list.p[i] != ',')
-			i++;
-		e = i;
-		while (e > s && (list.p[e - 1] == ' ' || list.p[e - 1] == '\t'))
-			e--;
-		if (e - s == 1 && list.p[s] == '*')
-			return 1;
-		if (e - s > 2 && list.p[s] == 'W' && list.p[s + 1] == '/')
-			s += 2;
-		if (e - s == tl && memcmp(list.p + s, tag, tl) == 0)
-			return 1;
+		if (!slice_ieq(c->req.fields[k].name, name))
+			continue;
+		seen = 1;
+		while (i < list.len) {
+			size_t st, e;
+
+			while (i < list.len && (list.p[i] == ' ' || list.p[i] == '\t' || list.p[i] == ','))
+				i++;
+			st = i;
+			while (i < list.len && list.p[i] != ',')
+				i++;
+			e = i;
+			while (e > st && (list.p[e - 1] == ' ' || list.p[e - 1] == '\t'))
+				e--;
+			if (e - st == 1 && list.p[st] == '*') {
+				if (exists)
+					return 1;
+				continue;
+			}
+			if (e - st > 2 && list.p[st] == 'W' && list.p[st + 1] == '/') {
+				if (!weak)
+					continue;
+				st += 2;
+			}
+			if (exists && e - st == tl && memcmp(list.p + st, tag, tl) == 0)
+				return 1;
+		}
 	}
-	return 0;
+	return seen ? 0 : -1;
 }
 
-/* RFC 9110 13.2.2: If-None-Match first; If-Modified-Since only without it. */
-static int not_modified(struct conn *c, const struct stat *st, const char *etag)
+static int date_field(const struct conn *c, const char *name, time_t *t)
 {
-	const struct header_field *f;
-	time_t t;
+	const struct header_field *f = request_field(&c->req, name);
 
-	if ((f = request_field(&c->req, "If-None-Match")) != NULL)
-		return etag_match(f->value, etag);
-	if ((f = request_field(&c->req, "If-Modified-Since")) != NULL &&
-	    response_parse_date(f->value.p, f->value.len, &t) == 0)
-		return st->st_mtime <= t;
+	return f != NULL && response_parse_date(f->value.p, f->value.len, t) == 0;
+}
+
+int file_preconditions(struct conn *c, const struct stat *st)
+{
+	int safe = c->req.method_id == METHOD_GET || c->req.method_id == METHOD_HEAD;
+	char etag[64] = "";
+	time_t t;
+	int r;
+
+	if (st != NULL)
+		make_etag(st, etag, sizeof(etag));
+	/* RFC 9110 13.2.2, steps 1 to 4. */
+	r = tag_list(c, "If-Match", etag, st != NULL, 0);
+	if (r == 0)
+		return 412;
+	if (r < 0 && st != NULL && date_field(c, "If-Unmodified-Since", &t) && st->st_mtime > t)
+		return 412;
+	r = tag_list(c, "If-None-Match", etag, st != NULL, 1);
+	if (r == 1)
+		return safe ? 304 : 412;
+	if (r < 0 && safe && st != NULL && date_field(c, "If-Modified-Since", &t) && st->st_mtime <= t)
+		return 304;
 	return 0;
 }
 
@@ -141,9 +176,15 @@ static void autoindex(struct conn *c)
 		n++;
 	}
 	response_sort_entries(v, n);
-	body.cap = 4096 + n * 2048;
-	if (body.cap > AUTOINDEX_MAX_BYTES)
-		body.cap = AUTOINDEX_MAX_BYTES;
+	/* Worst case per entry: the name HTML-escaped (6x) as text, percent-
+	 * encoded (3x) in the link, plus the fixed markup and date/size. */
+	body.cap = 4096 + 12 * strlen(c->path);
+	for (size_t i = 0; i < n; i++)
+		body.cap += 9 * strlen(v[i].name) + 128;
+	if (body.cap > AUTOINDEX_MAX_BYTES) {
+		status = 500; /* a page this large is not worth building */
+		goto out;
+	}
 	body.p = malloc(body.cap);
 	if (body.p == NULL)
 		goto out;
@@ -230,7 +271,7 @@ static void directory(struct conn *c, int orig)
 void file_serve(struct conn *c, int orig)
 {
 	struct stat st;
-	char etag[64], lm[32], allow[64];
+	char etag[64], lm[32];
 	const char *ctype;
 	int fd, status = orig, r;
 	uint64_t first = 0, last = 0;
@@ -261,7 +302,14 @@ void file_serve(struct conn *c, int orig)
 	if (orig == 200) {
 		const struct header_field *rf = request_field(&c->req, "Range");
 
-		if (not_modified(c, &st, etag)) {
+		int pre = file_preconditions(c, &st);
+
+		if (pre == 412) {
+			close(fd);
+			http_error(c, 412);
+			return;
+		}
+		if (pre == 304) {
 			close(fd);
 			http_begin(c, 304);
 			if (c->state == CONN_CLOSE)
@@ -310,8 +358,8 @@ void file_serve(struct conn *c, int orig)
 	if (status == 206)
 		obuf_printf(&c->out, "Content-Range: bytes %llu-%llu/%llu\r\n", (unsigned long long)first,
 			    (unsigned long long)last, (unsigned long long)size);
-	if (status == 405 && http_allow(c, allow, sizeof(allow)))
-		obuf_printf(&c->out, "Allow: %s\r\n", allow);
+	if (status == 405 && c->allow[0])
+		obuf_printf(&c->out, "Allow: %s\r\n", c->allow);
 	{
 		uint64_t len = size ? last - first + 1 : 0;
 
@@ -342,12 +390,18 @@ void file_delete(struct conn *c)
 {
 	struct stat st;
 
+	int pre;
+
 	if (lstat(c->fspath, &st) < 0) {
 		http_error(c, errno_status(errno));
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		http_error(c, 409);
+		return;
+	}
+	if ((pre = file_preconditions(c, &st)) != 0) {
+		http_error(c, 412);
 		return;
 	}
 	if (unlink(c->fspath) < 0) {

@@ -41,6 +41,13 @@ static void begin(struct conn *c, int status)
  * Connection, blank line.  The response is then written. */
 static void end_head(struct conn *c, const char *ctype, int64_t length)
 {
+	/* RFC 9110 6.4.1 / 8.6: these never carry content, so no length and
+	 * nothing after the head (head_only makes callers add no body). */
+	if (c->status == 204 || c->status == 304 || c->status < 200) {
+		c->head_only = 1;
+		ctype = NULL;
+		length = -1;
+	}
 	if (ctype != NULL)
 		obuf_printf(&c->out, "Content-Type: %s\r\n", ctype);
 	if (length >= 0)
@@ -150,6 +157,12 @@ static int custom_error(struct conn *c, int status)
 		return 0;
 	if (stat(c->fspath, &st) < 0 || !S_ISREG(st.st_mode))
 		return 0;
+	/* A script named as an error page is not run: its source must never
+	 * be sent as a page either, so the built-in page is used. */
+	if (route_cgi(elc, uri, n) != NULL)
+		return 0;
+	if (status == 405)
+		http_allow(c, c->allow, sizeof(c->allow)); /* the target's, not the page's */
 	memcpy(c->path, uri, n + 1);
 	c->in_error_page = 1;
 	c->srv = srv;
@@ -320,6 +333,16 @@ void http_handle_head(struct conn *c)
 	c->loc = NULL;
 	keep_log_fields(c);
 
+	if (rq->target.len == 1 && rq->target.p[0] == '*') {
+		/* Asterisk-form (RFC 9112 3.2.4) exists only for OPTIONS, which
+		 * is never among the allowed methods: 405 for the server. */
+		c->srv = route_server(c->sv->cf, c->laddr, c->lport, rq->host);
+		if (c->srv == NULL)
+			c->srv = c->ls->def;
+		c->loc = &c->srv->srv;
+		http_error(c, rq->method_id == METHOD_OPTIONS ? 405 : 400);
+		return;
+	}
 	st = uri_normalize(rq->target, c->path, sizeof(c->path), &plen, &q);
 	if (st != 0) {
 		http_error(c, st);

@@ -46,6 +46,27 @@ static struct upload *up_of(struct conn *c)
 	return c->up;
 }
 
+/* Status for a failed file-system call on a client-named file. */
+static int errno_status(int e)
+{
+	switch (e) {
+	case ENOSPC:
+	case EDQUOT:
+		return 507;
+	case EACCES:
+	case EPERM:
+		return 403;
+	case ENAMETOOLONG:
+		return 414;
+	case EISDIR:
+	case ENOTDIR:
+	case ENOENT:
+		return 409;
+	default:
+		return 500;
+	}
+}
+
 /* Creates a temporary file in the store.  Returns 0 or an HTTP status. */
 static int open_tmp(struct conn *c, struct upload *u)
 {
@@ -169,11 +190,23 @@ static int commit_unique(struct conn *c, struct upload *u, const char *name)
 	for (int i = 0; i < 10000; i++) {
 		int n;
 
-		if (i == 0)
+		if (i == 0) {
 			n = snprintf(path, sizeof(path), "%s/%s", store, name);
-		else
-			n = snprintf(path, sizeof(path), "%s/%.*s-%d%s", store, (int)base, name, i,
+		} else {
+			/* Shorten the base so "base-N.ext" stays a valid file name. */
+			char num[16];
+			size_t nl = (size_t)snprintf(num, sizeof(num), "-%d", i);
+			size_t keep = base;
+
+			if (strlen(name) + nl > UPLOAD_NAME_MAX)
+				keep = strlen(name) + nl - UPLOAD_NAME_MAX < base
+					       ? base - (strlen(name) + nl - UPLOAD_NAME_MAX)
+					       : 0;
+			if (keep == 0)
+				return 409;
+			n = snprintf(path, sizeof(path), "%s/%.*s%s%s", store, (int)keep, name, num,
 				     name + base);
+		}
 		if (n < 0 || (size_t)n >= sizeof(path))
 			return 414;
 		if (link(u->tmp, path) == 0) {
@@ -187,7 +220,7 @@ static int commit_unique(struct conn *c, struct upload *u, const char *name)
 			return 0;
 		}
 		if (errno != EEXIST)
-			return errno == ENOSPC ? 507 : errno == EACCES ? 403 : 500;
+			return errno_status(errno);
 	}
 	return 409;
 }
@@ -342,12 +375,16 @@ static void reply(struct conn *c, struct upload *u)
 	if (u->first[0]) {
 		/* Location: the request path (its directory for a raw body)
 		 * joined with the stored name. */
+		const char *base = c->path;
 		size_t pl = strlen(c->path), n;
 
-		if (u->mode == UP_RAW)
-			while (pl > 0 && c->path[pl - 1] != '/')
-				pl--;
-		n = uri_encode_path(c->path, pl, loc, sizeof(loc));
+		/* A raw body is stored at the top of the store, which is what
+		 * the location prefix names (it serves the store via alias). */
+		if (u->mode == UP_RAW) {
+			base = c->loc->prefix;
+			pl = strlen(base);
+		}
+		n = uri_encode_path(base, pl, loc, sizeof(loc));
 		if (n != (size_t)-1) {
 			if (n == 0 || loc[n - 1] != '/')
 				loc[n++] = '/';
@@ -384,7 +421,7 @@ static void sink_end(struct conn *c)
 		close(u->fd);
 		u->fd = -1;
 		if (rename(u->tmp, u->target) < 0) {
-			st = errno == ENOSPC ? 507 : errno == EACCES ? 403 : errno == EISDIR ? 409 : 500;
+			st = errno_status(errno);
 			break;
 		}
 		u->tmp[0] = '\0';
@@ -393,8 +430,12 @@ static void sink_end(struct conn *c)
 		http_begin(c, existed ? 204 : 201);
 		if (c->state == CONN_CLOSE)
 			return;
-		if (!existed)
-			obuf_printf(&c->out, "Location: %s\r\n", c->path);
+		if (!existed) {
+			char loc[PATH_BUF * 3];
+
+			if (uri_encode_path(c->path, strlen(c->path), loc, sizeof(loc)) != (size_t)-1)
+				obuf_printf(&c->out, "Location: %s\r\n", loc);
+		}
 		http_end_head(c, existed ? NULL : "text/plain", existed ? -1 : 0);
 		return;
 	}
@@ -436,8 +477,14 @@ int upload_begin(struct conn *c)
 			return 409; /* a directory */
 		if (snprintf(u->target, sizeof(u->target), "%s/%s", lc->upload_store, rel) >= (int)sizeof(u->target))
 			return 414;
-		if (stat(u->target, &sb) == 0 && S_ISDIR(sb.st_mode))
-			return 409;
+		if (stat(u->target, &sb) == 0) {
+			if (S_ISDIR(sb.st_mode))
+				return 409;
+			if ((st = file_preconditions(c, &sb)) != 0)
+				return 412;
+		} else if ((st = file_preconditions(c, NULL)) != 0) {
+			return 412;
+		}
 		{
 			/* The parent must exist inside the store. */
 			char *slash = strrchr(u->target, '/');
