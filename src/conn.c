@@ -337,6 +337,21 @@ static int flush_out(struct conn *c)
 	}
 }
 
+/* For the access log of a request rejected while parsing: its first
+ * line as received (escaped when logged). */
+static void log_first_line(struct conn *c)
+{
+	size_t i = 0, n = 0;
+
+	while (i < c->in_len && (c->in[i] == '\r' || c->in[i] == '\n'))
+		i++;
+	while (i + n < c->in_len && c->in[i + n] != '\r' && c->in[i + n] != '\n' &&
+	       n < sizeof(c->log_line) - 1)
+		n++;
+	memcpy(c->log_line, c->in + i, n);
+	c->log_line[n] = '\0';
+}
+
 /* Drives the state machine until it has to wait for the network. */
 void conn_wake(struct conn *c)
 {
@@ -355,6 +370,7 @@ void conn_wake(struct conn *c)
 				c->body_done = 0;
 				/* A HEAD gets no content, even in an error. */
 				c->head_only = c->req.method_id == METHOD_HEAD;
+				log_first_line(c);
 				http_error(c, c->req.status);
 				continue;
 			}
@@ -523,6 +539,7 @@ static void on_timeout(struct conn *c)
 		c->keep_alive = 0;
 		c->body_done = 0;
 		c->head_only = 0; /* nothing of this request was understood */
+		log_first_line(c);
 		http_error(c, 408);
 		break;
 	case CONN_READ_BODY:
