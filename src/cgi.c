@@ -229,6 +229,9 @@ static void child(struct conn *c, int in_r, int out_w, char **envp)
 	setpgid(0, 0);
 	if (dup2(in_r, 0) < 0 || dup2(out_w, 1) < 0)
 		_exit(127);
+	/* The script's stderr goes to the error log. */
+	if (c->sv->error_fd > 2 && dup2(c->sv->error_fd, 2) < 0)
+		_exit(127);
 	/* Signal dispositions ignored here would survive exec. */
 	sa.sa_handler = SIG_DFL;
 	for (int s = 1; s < 32; s++)
@@ -282,7 +285,9 @@ static int launch(struct conn *c)
 		if (hl)
 			memcpy(hostbuf, c->req.host.p, hl);
 		hostbuf[hl] = '\0';
-		sname = hostbuf[0] ? hostbuf : c->peer;
+		if (hostbuf[0] == '\0') /* no name at all: the address we were reached on */
+			inet_ntop(AF_INET, &(struct in_addr){ htonl(c->laddr) }, hostbuf, sizeof(hostbuf));
+		sname = hostbuf;
 	}
 	rq.method = c->req.method;
 	rq.request_uri = c->req.target;

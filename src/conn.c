@@ -170,6 +170,7 @@ static void linger(struct conn *c)
  * next request or close it. */
 static void finish_response(struct conn *c)
 {
+	uint64_t idle;
 	size_t left;
 
 	log_access(c);
@@ -188,6 +189,8 @@ static void finish_response(struct conn *c)
 			conn_close(c);
 		return;
 	}
+	/* The idle limit is the one of the location just served. */
+	idle = tconf(c)->keepalive_timeout_ms;
 	left = c->in_len - c->pos;
 	if (left)
 		memmove(c->in, c->in + c->pos, left);
@@ -197,7 +200,7 @@ static void finish_response(struct conn *c)
 	c->loc = NULL;
 	c->srv = NULL;
 	c->state = CONN_READ_HEAD;
-	conn_set_deadline(c, left ? tconf(c)->header_timeout_ms : tconf(c)->keepalive_timeout_ms);
+	conn_set_deadline(c, left ? tconf(c)->header_timeout_ms : idle);
 }
 
 /* Feeds the body bytes in in[pos..in_len) to the sink.  Returns 1 when the
