@@ -83,12 +83,12 @@ test: deps
 	$(MAKE) pytest
 	$(MAKE) asan-unit
 	$(MAKE) asan-pytest
-	@if [ -f fuzz/fuzz.mk ]; then $(MAKE) fuzz-replay; fi
+	$(MAKE) fuzz-replay
 
 # What CI runs: the above plus a short libFuzzer smoke per harness, the
 # conformance report and the Postman collection.
 ci: test
-	@if [ -f fuzz/fuzz.mk ]; then $(MAKE) fuzz-smoke; fi
+	$(MAKE) fuzz-smoke
 	$(MAKE) conformance
 	$(MAKE) postman
 

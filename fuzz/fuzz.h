@@ -41,6 +41,16 @@ static inline char *fuzz_dup(const void *p, size_t len)
 	return q;
 }
 
+/* malloc() that never returns NULL (and allocates at least one byte). */
+static inline void *fuzz_alloc(size_t len)
+{
+	void *q = malloc(len ? len : 1);
+
+	if (q == NULL)
+		abort();
+	return q;
+}
+
 /* 1 when the slice s lies inside buf[0..len) (an empty slice anywhere
  * inside or at the end, or NULL). */
 static inline int fuzz_inside(const char *buf, size_t len, const char *p,

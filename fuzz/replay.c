@@ -14,6 +14,7 @@
 #endif
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,29 @@ __AFL_FUZZ_INIT();
 #endif
 
 static long ran;
+static const char *current; /* the file being run, for crash reports */
+
+/* Names the input that failed, from a SIGABRT handler (failed oracle or
+ * UBSan) or the sanitizers' death callback (ASan). */
+static void name_input(void)
+{
+	static const char pre[] = "replay: failing input: ";
+
+	if (current == NULL)
+		return;
+	if (write(2, pre, sizeof(pre) - 1) < 0 ||
+	    write(2, current, strlen(current)) < 0 || write(2, "\n", 1) < 0)
+		return;
+}
+
+static void on_abort(int sig)
+{
+	name_input();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void __sanitizer_set_death_callback(void (*cb)(void)) __attribute__((weak));
 
 /* Reads the file at path into an exact-size heap buffer and runs it.
  * Returns 0, or -1 when the file cannot be read. */
@@ -65,7 +89,9 @@ static int run_file(const char *path)
 		/* Exact size, so that an over-read is caught. */
 		uint8_t *exact = (uint8_t *)fuzz_dup(buf, len);
 
+		current = path;
 		LLVMFuzzerTestOneInput(exact, len);
+		current = NULL;
 		free(exact);
 	}
 	ran++;
@@ -152,6 +178,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 #endif
+	signal(SIGABRT, on_abort);
+	if (__sanitizer_set_death_callback)
+		__sanitizer_set_death_callback(name_input);
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s FILE|DIR...\n", argv[0]);
 		return 2;

@@ -29,7 +29,10 @@ const struct loc_conf *route_location(const struct server_conf *srv,
 /* Maps the normalised path to a file-system path for location lc:
  * root semantics (root + path) or alias semantics (alias + path with the
  * location prefix removed).  Writes a NUL-terminated string to out.
- * Returns 0, or -1 when it does not fit (caller answers 414). */
+ * Returns 0, -1 when it does not fit (caller answers 414), or -2 (alias
+ * only) when the path is not under the location's prefix at a segment
+ * boundary ("/img../x" for `location /img`), so nothing inside the alias
+ * directory is named (caller answers 404). */
 int route_fs_path(const struct loc_conf *lc, const char *path, size_t len,
 		  char *out, size_t outlen);
 

@@ -272,8 +272,13 @@ static int launch(struct conn *c)
 	}
 	/* PATH_TRANSLATED: PATH_INFO mapped like a URI of this location. */
 	translated[0] = '\0';
-	if (cg->path_info[0])
-		route_fs_path(c->loc, cg->path_info, strlen(cg->path_info), translated, sizeof(translated));
+	if (cg->path_info[0]) {
+		size_t pl = strlen(cg->path_info);
+		const struct loc_conf *plc = route_location(c->srv, cg->path_info, pl);
+
+		if (route_fs_path(plc, cg->path_info, pl, translated, sizeof(translated)) < 0)
+			translated[0] = '\0';
+	}
 	if (sname == NULL || sname[0] == '\0') {
 		size_t hl = c->req.host.len;
 		const char *colon = hl ? memchr(c->req.host.p, ':', hl) : NULL;

@@ -247,17 +247,20 @@ int http_route(struct conn *c, size_t plen)
 {
 	const struct loc_conf *lc = route_location(c->srv, c->path, plen);
 	size_t n = strlen(lc->prefix);
+	int r;
 
 	c->loc = lc;
 	/* A prefix that ends inside a segment ("/up" for "/up../x") would put
-	 * the rest of the path beside the aliased or upload directory, i.e.
-	 * outside it: such a URI names nothing here. */
-	if ((lc->alias != NULL || lc->upload_store != NULL) && n > 0 && lc->prefix[n - 1] != '/' &&
-	    plen > n && c->path[n] != '/')
+	 * the rest of the path beside the upload directory, i.e. outside it:
+	 * such a URI names nothing here (route_fs_path says the same for an
+	 * alias). */
+	if (lc->upload_store != NULL && n > 0 && lc->prefix[n - 1] != '/' && plen > n &&
+	    c->path[n] != '/')
 		return 404;
-	if (route_fs_path(lc, c->path, plen, c->fspath, sizeof(c->fspath)) < 0)
-		return 414;
-	return 0;
+	r = route_fs_path(lc, c->path, plen, c->fspath, sizeof(c->fspath));
+	if (r == -2)
+		return 404;
+	return r < 0 ? 414 : 0;
 }
 
 /* RFC 9112 3.2.2: with an absolute-form target the authority in the

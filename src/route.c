@@ -172,6 +172,15 @@ int route_fs_path(const struct loc_conf *lc, const char *path, size_t len,
 		const char *rest = path + (pl < len ? pl : len);
 		size_t rl = pl < len ? len - pl : 0;
 
+		/* Only a path under the prefix maps into the alias, and a prefix
+		 * that ends inside a segment ("/img" for "/img../x") must be
+		 * followed by a '/': the rest of such a segment would otherwise
+		 * name something beside (or above) the alias directory. */
+		if (len < pl || memcmp(path, lc->prefix, pl) != 0)
+			return -2;
+		if (pl > 0 && lc->prefix[pl - 1] != '/' && rl > 0 && rest[0] != '/')
+			return -2;
+
 		while (rl > 0 && rest[0] == '/') {
 			rest++;
 			rl--;

@@ -1,0 +1,134 @@
+# Fuzzing (fuzz/README.md).  Included by the top-level Makefile; every
+# variable here starts with FUZZ_ (or AFL_) so nothing clashes with it.
+#
+#   make fuzz-build                 libFuzzer + replay binaries (build/fuzz/)
+#   make fuzz [FUZZ_SECONDS=60]     every libFuzzer harness in turn
+#   make fuzz-smoke                 the same, FUZZ_SMOKE_SECONDS (20) each
+#   make fuzz-replay                corpora + regressions, no libFuzzer (make test)
+#   make fuzz-afl HARNESS=request [AFL_SECONDS=600]   AFL++ campaign
+#   make fuzz-cmin                  minimise fuzz/corpus/* with -merge=1
+
+FUZZ_HARNESSES := request chunked uri range cgi_head multipart config route
+
+# Sources of each harness (src/slice.c is added to all).
+FUZZ_SRC_request   := src/request.c
+FUZZ_SRC_chunked   := src/chunked.c
+FUZZ_SRC_uri       := src/uri.c
+FUZZ_SRC_range     := src/range.c
+FUZZ_SRC_cgi_head  := src/cgi_head.c
+FUZZ_SRC_multipart := src/multipart.c
+FUZZ_SRC_config    := src/config.c
+FUZZ_SRC_route     := src/route.c src/config.c src/uri.c
+
+# Per-harness libFuzzer options: longer inputs where the limits are large.
+FUZZ_OPT_request   := -max_len=36000
+FUZZ_OPT_cgi_head  := -max_len=20000
+FUZZ_OPT_multipart := -max_len=12000
+
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_CC            ?= clang
+FUZZ_REPLAY_CC     ?= gcc
+FUZZ_AFL_CC        ?= afl-clang-fast
+FUZZ_EXTRA_CFLAGS  ?=
+FUZZ_ARGS          ?=
+AFL_SECONDS        ?= 600
+HARNESS            ?= request
+
+FUZZ_OUT   := build/fuzz
+FUZZ_WARN  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+FUZZ_BASE  := -std=c17 -D_GNU_SOURCE $(FUZZ_WARN) -g -O1 -fno-omit-frame-pointer \
+	-Iinclude -Ifuzz $(FUZZ_EXTRA_CFLAGS)
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_LF_BINS     := $(FUZZ_HARNESSES:%=$(FUZZ_OUT)/libfuzzer/fuzz_%)
+FUZZ_REPLAY_BINS := $(FUZZ_HARNESSES:%=$(FUZZ_OUT)/replay/fuzz_%)
+FUZZ_DEPS  := fuzz/fuzz.h fuzz/fuzz.mk $(wildcard include/*.h)
+
+# The prerequisites name each harness's sources: $$(FUZZ_SRC_$$*).
+.SECONDEXPANSION:
+
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-replay-build fuzz-smoke fuzz-afl \
+	fuzz-cmin fuzz-clean
+
+$(FUZZ_OUT)/libfuzzer/fuzz_%: fuzz/fuzz_%.c $(FUZZ_DEPS) src/slice.c $$(FUZZ_SRC_$$*)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_BASE) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ \
+		$< $(FUZZ_SRC_$*) src/slice.c
+
+$(FUZZ_OUT)/replay/fuzz_%: fuzz/fuzz_%.c fuzz/replay.c $(FUZZ_DEPS) src/slice.c $$(FUZZ_SRC_$$*)
+	@mkdir -p $(@D)
+	$(FUZZ_REPLAY_CC) $(FUZZ_BASE) $(FUZZ_SAN) -o $@ \
+		$< fuzz/replay.c $(FUZZ_SRC_$*) src/slice.c
+
+# AFL++ persistent mode through fuzz/replay.c's __AFL_LOOP, with ASan.
+$(FUZZ_OUT)/afl/fuzz_%: fuzz/fuzz_%.c fuzz/replay.c $(FUZZ_DEPS) src/slice.c $$(FUZZ_SRC_$$*)
+	@mkdir -p $(@D)
+	AFL_USE_ASAN=1 AFL_USE_UBSAN=1 AFL_QUIET=1 $(FUZZ_AFL_CC) $(FUZZ_BASE) \
+		-o $@ $< fuzz/replay.c $(FUZZ_SRC_$*) src/slice.c
+
+fuzz-build: $(FUZZ_LF_BINS) $(FUZZ_REPLAY_BINS)
+
+fuzz-replay-build: $(FUZZ_REPLAY_BINS)
+
+# What `make test` runs: every committed input through the sanitised
+# replay binaries; fails on any oracle or sanitizer report.
+fuzz-replay: $(FUZZ_REPLAY_BINS)
+	@fail=0; for h in $(FUZZ_HARNESSES); do \
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		$(FUZZ_OUT)/replay/fuzz_$$h fuzz/corpus/$$h \
+			fuzz/regressions/$$h || fail=1; \
+	done; exit $$fail
+
+# One harness for $(2) seconds: new inputs go to build/fuzz/work/H
+# (fuzz/corpus/H is read only), crashes to build/fuzz/artifacts/H-*, the
+# log to build/fuzz/logs/H.log; then its summary line.  One shell line.
+FUZZ_RUN_ONE = mkdir -p $(FUZZ_OUT)/work/$(1) fuzz/corpus/$(1); \
+	echo "== fuzz_$(1): $(2) s"; \
+	$(FUZZ_OUT)/libfuzzer/fuzz_$(1) -max_total_time=$(2) -timeout=25 \
+		-dict=fuzz/http.dict -print_final_stats=1 \
+		-artifact_prefix=$(FUZZ_OUT)/artifacts/$(1)- $(FUZZ_OPT_$(1)) \
+		$(FUZZ_ARGS) $(FUZZ_OUT)/work/$(1) fuzz/corpus/$(1) \
+		$(wildcard fuzz/regressions/$(1)) \
+		> $(FUZZ_OUT)/logs/$(1).log 2>&1 || fail=1; \
+	sh fuzz/summary.sh $(1) $(FUZZ_OUT)/logs/$(1).log;
+
+FUZZ_RUN_ALL = @mkdir -p $(FUZZ_OUT)/logs $(FUZZ_OUT)/artifacts; fail=0; \
+	$(foreach h,$(FUZZ_HARNESSES),$(call FUZZ_RUN_ONE,$(h),$(1))) \
+	echo "logs: $(FUZZ_OUT)/logs/  crashes: $(FUZZ_OUT)/artifacts/"; \
+	exit $$fail
+
+fuzz: $(FUZZ_LF_BINS)
+	$(call FUZZ_RUN_ALL,$(FUZZ_SECONDS))
+
+fuzz-smoke: $(FUZZ_LF_BINS)
+	$(call FUZZ_RUN_ALL,$(FUZZ_SMOKE_SECONDS))
+
+# AFL++ needs the afl++ package (ci/deps.sh installs it when root).
+fuzz-afl:
+	WEBSERV_EXTRA_PKGS=afl++ bash ci/deps.sh
+	$(MAKE) $(FUZZ_OUT)/afl/fuzz_$(HARNESS)
+	@mkdir -p $(FUZZ_OUT)/afl-out
+	AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 AFL_AUTORESUME=1 \
+		AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+		afl-fuzz -i fuzz/corpus/$(HARNESS) -o $(FUZZ_OUT)/afl-out/$(HARNESS) \
+		-x fuzz/http.dict -V $(AFL_SECONDS) -- $(FUZZ_OUT)/afl/fuzz_$(HARNESS) \
+		> $(FUZZ_OUT)/afl-out/$(HARNESS).log 2>&1 || \
+		{ tail -20 $(FUZZ_OUT)/afl-out/$(HARNESS).log; exit 1; }
+	@sh fuzz/summary.sh --afl $(HARNESS) $(FUZZ_OUT)/afl-out/$(HARNESS)/default/fuzzer_stats
+
+# Merges fuzz/corpus/H and build/fuzz/work/H into a minimal fuzz/corpus/H.
+fuzz-cmin: $(FUZZ_LF_BINS)
+	@set -e; for h in $(FUZZ_HARNESSES); do \
+		rm -rf $(FUZZ_OUT)/cmin/$$h; mkdir -p $(FUZZ_OUT)/cmin/$$h \
+			$(FUZZ_OUT)/work/$$h fuzz/corpus/$$h; \
+		$(FUZZ_OUT)/libfuzzer/fuzz_$$h -merge=1 \
+			-max_len=40000 $(FUZZ_OUT)/cmin/$$h \
+			fuzz/corpus/$$h $(FUZZ_OUT)/work/$$h \
+			> $(FUZZ_OUT)/cmin/$$h.log 2>&1 || \
+			{ tail -5 $(FUZZ_OUT)/cmin/$$h.log; exit 1; }; \
+		rm -f fuzz/corpus/$$h/*; cp $(FUZZ_OUT)/cmin/$$h/* fuzz/corpus/$$h/; \
+		echo "fuzz_$$h: $$(ls fuzz/corpus/$$h | wc -l) inputs"; \
+	done
+
+fuzz-clean:
+	rm -rf $(FUZZ_OUT)
