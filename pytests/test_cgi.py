@@ -357,6 +357,7 @@ def test_underscore_headers_not_passed(srv):
 	assert "HTTP_PATH_INFO" not in e and e.get("PATH_INFO", "") != "/evil"
 
 
+@pytest.mark.rfc("3875", "7.2", "SHOULD")
 def test_argv_and_cwd(srv):
 	d = env_of(srv, "/cgi/envdump.py/p")
 	assert os.path.samefile(d["cwd"], srv.root / "cgi")
