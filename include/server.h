@@ -163,6 +163,9 @@ void http_begin(struct conn *c, int status);
 void http_end_head(struct conn *c, const char *ctype, int64_t length);
 void http_simple(struct conn *c, int status, const char *ctype, const char *body, size_t n);
 void http_redirect(struct conn *c, int status, const char *location);
+/* The built-in HTML page for status, with one extra header line when
+ * extra_hdr is not NULL (no error_page lookup). */
+void http_page(struct conn *c, int status, const char *extra_hdr, const char *extra_val);
 void http_dispatch(struct conn *c);
 /* Picks c->loc for c->path (plen bytes) and maps c->fspath.  Returns 0,
  * or 404 for a URI that would leave an alias/upload directory, 414 when
@@ -189,7 +192,6 @@ int cgi_match(struct conn *c);             /* 1 when c->path names a CGI script 
 int cgi_begin(struct conn *c);             /* sink setup; 0 or status */
 void cgi_free(struct conn *c);             /* kill + release */
 void cgi_reap(struct server *sv);          /* SIGCHLD */
-void cgi_sweep(struct server *sv);
 int cgi_fill(struct conn *c);              /* more streamed output into c->out */
 
 /* log.c */

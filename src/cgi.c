@@ -60,16 +60,6 @@ static struct slice cstr(const char *s)
 	return (struct slice){ s, strlen(s) };
 }
 
-static const struct loc_conf *lconf(const struct conn *c)
-{
-	return c->loc;
-}
-
-static int ends_with_cgi(const struct conn *c, const char *p, size_t n)
-{
-	return route_cgi(c->loc, p, n) != NULL;
-}
-
 /* Finds the script: the first path segment that ends in a configured
  * extension and is a regular file; what follows is PATH_INFO. */
 int cgi_match(struct conn *c)
@@ -87,7 +77,7 @@ int cgi_match(struct conn *c)
 
 		if (i < plen && c->path[i] != '/')
 			continue;
-		if (!ends_with_cgi(c, c->path, i))
+		if (route_cgi(lc, c->path, i) == NULL)
 			continue;
 		if (route_fs_path(lc, c->path, i, fs, sizeof(fs)) < 0)
 			return 0;
@@ -209,11 +199,6 @@ void cgi_reap(struct server *sv)
 				break;
 			}
 	}
-}
-
-void cgi_sweep(struct server *sv)
-{
-	(void)sv;
 }
 
 /* Child side: never returns. */
@@ -363,7 +348,7 @@ static void sink_end(struct conn *c)
 		return;
 	}
 	c->state = CONN_CGI;
-	conn_set_deadline(c, lconf(c)->cgi_timeout_ms);
+	conn_set_deadline(c, c->loc->cgi_timeout_ms);
 	conn_update(c);
 }
 
@@ -582,7 +567,7 @@ int cgi_fill(struct conn *c)
 	} else if (!cg->readable) {
 		/* Read only after poll() reported the pipe readable. */
 		loop_set(c->sv->lp, cg->out_fd, POLLIN);
-		conn_set_deadline(c, lconf(c)->cgi_timeout_ms);
+		conn_set_deadline(c, c->loc->cgi_timeout_ms);
 		return 0;
 	} else {
 		cg->readable = 0;
@@ -591,7 +576,7 @@ int cgi_fill(struct conn *c)
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR) {
 			loop_set(c->sv->lp, cg->out_fd, POLLIN);
-			conn_set_deadline(c, lconf(c)->cgi_timeout_ms);
+			conn_set_deadline(c, c->loc->cgi_timeout_ms);
 			return 0;
 		}
 		n = 0;
@@ -662,7 +647,7 @@ static void out_event(struct loop *lp, int fd, short re, void *ctx)
 		return;
 	}
 	cg->head_len += (size_t)n;
-	conn_set_deadline(c, lconf(c)->cgi_timeout_ms);
+	conn_set_deadline(c, c->loc->cgi_timeout_ms);
 	r = cgi_head_parse(cg->head, cg->head_len, &h);
 	if (r == -2)
 		return;

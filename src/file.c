@@ -321,22 +321,11 @@ void file_serve(struct conn *c, int orig)
 		if (rf != NULL && c->req.method_id == METHOD_GET && if_range_ok(c, &st, etag, lm)) {
 			r = range_parse(rf->value, (uint64_t)size, &first, &last);
 			if (r < 0) {
-				close(fd);
-				http_reset(c);
-				http_begin(c, 416);
-				if (c->state == CONN_CLOSE)
-					return;
-				obuf_printf(&c->out, "Content-Range: bytes */%llu\r\n",
-					    (unsigned long long)size);
-				{
-					char tmp[1024];
-					struct obuf b = { .p = tmp, .cap = sizeof(tmp) };
+				char cr[48];
 
-					response_error_body(&b, 416);
-					http_end_head(c, "text/html", (int64_t)b.len);
-					if (!c->head_only)
-						obuf_add(&c->out, b.p, b.len);
-				}
+				close(fd);
+				snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
+				http_page(c, 416, "Content-Range", cr);
 				return;
 			}
 			if (r == 1)

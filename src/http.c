@@ -26,7 +26,7 @@ static int out_ready(struct conn *c)
 }
 
 /* Starts a response: status line, Date, Server. */
-static void begin(struct conn *c, int status)
+void http_begin(struct conn *c, int status)
 {
 	if (out_ready(c) < 0) {
 		conn_close(c);
@@ -39,7 +39,7 @@ static void begin(struct conn *c, int status)
 
 /* Ends the head: Content-Type, Content-Length (when length >= 0),
  * Connection, blank line.  The response is then written. */
-static void end_head(struct conn *c, const char *ctype, int64_t length)
+void http_end_head(struct conn *c, const char *ctype, int64_t length)
 {
 	/* RFC 9110 6.4.1 / 8.6: these never carry content, so no length and
 	 * nothing after the head (head_only makes callers add no body). */
@@ -63,41 +63,31 @@ static void end_head(struct conn *c, const char *ctype, int64_t length)
 	conn_set_deadline(c, (c->loc ? c->loc : &c->ls->def->srv)->send_timeout_ms);
 }
 
-void http_begin(struct conn *c, int status)
-{
-	begin(c, status);
-}
-
-void http_end_head(struct conn *c, const char *ctype, int64_t length)
-{
-	end_head(c, ctype, length);
-}
-
 void http_simple(struct conn *c, int status, const char *ctype, const char *body, size_t n)
 {
-	begin(c, status);
+	http_begin(c, status);
 	if (c->state == CONN_CLOSE)
 		return;
-	end_head(c, ctype, (int64_t)n);
+	http_end_head(c, ctype, (int64_t)n);
 	if (!c->head_only)
 		obuf_add(&c->out, body, n);
 }
 
 /* The body of an error or redirect page goes after the head, which needs
  * its length first: build it at the end of the buffer, then move it. */
-static void html_response(struct conn *c, int status, const char *extra_hdr, const char *extra_val)
+void http_page(struct conn *c, int status, const char *extra_hdr, const char *extra_val)
 {
 	struct obuf body;
 	char tmp[1024];
 
 	body = (struct obuf){ .p = tmp, .cap = sizeof(tmp) };
 	response_error_body(&body, status);
-	begin(c, status);
+	http_begin(c, status);
 	if (c->state == CONN_CLOSE)
 		return;
 	if (extra_hdr != NULL)
 		obuf_printf(&c->out, "%s: %s\r\n", extra_hdr, extra_val);
-	end_head(c, "text/html", (int64_t)body.len);
+	http_end_head(c, "text/html", (int64_t)body.len);
 	if (!c->head_only)
 		obuf_add(&c->out, body.p, body.len);
 }
@@ -186,14 +176,14 @@ void http_error(struct conn *c, int status)
 		return;
 	if (status == 405) {
 		http_allow(c, allow, sizeof(allow));
-		html_response(c, status, "Allow", allow);
+		http_page(c, status, "Allow", allow);
 	} else
-		html_response(c, status, NULL, NULL);
+		http_page(c, status, NULL, NULL);
 }
 
 void http_redirect(struct conn *c, int status, const char *location)
 {
-	html_response(c, status, "Location", location);
+	http_page(c, status, "Location", location);
 }
 
 /* `return CODE [URL|TEXT]` */

@@ -41,11 +41,6 @@ struct upload {
 	struct multipart mp;
 };
 
-static struct upload *up_of(struct conn *c)
-{
-	return c->up;
-}
-
 /* Status for a failed file-system call on a client-named file. */
 static int errno_status(int e)
 {
@@ -228,7 +223,7 @@ static int commit_unique(struct conn *c, struct upload *u, const char *name)
 static int mp_begin(void *ctx, const struct multipart_part *part)
 {
 	struct conn *c = ctx;
-	struct upload *u = up_of(c);
+	struct upload *u = c->up;
 	int st;
 
 	u->in_file = part->has_filename;
@@ -247,7 +242,7 @@ static int mp_begin(void *ctx, const struct multipart_part *part)
 static int mp_data(void *ctx, const char *data, size_t len)
 {
 	struct conn *c = ctx;
-	struct upload *u = up_of(c);
+	struct upload *u = c->up;
 	int st;
 
 	if (!u->in_file) {
@@ -269,7 +264,7 @@ static int mp_data(void *ctx, const char *data, size_t len)
 static int mp_end(void *ctx)
 {
 	struct conn *c = ctx;
-	struct upload *u = up_of(c);
+	struct upload *u = c->up;
 	int st;
 
 	if (!u->in_file) {
@@ -285,7 +280,7 @@ static int mp_end(void *ctx)
 
 static int sink_data(struct conn *c, const char *p, size_t n)
 {
-	struct upload *u = up_of(c);
+	struct upload *u = c->up;
 	struct multipart_cb cb = { mp_begin, mp_data, mp_end, c };
 
 	if (u->mode != UP_MULTIPART)
@@ -399,7 +394,7 @@ static void reply(struct conn *c, struct upload *u)
 
 static void sink_end(struct conn *c)
 {
-	struct upload *u = up_of(c);
+	struct upload *u = c->up;
 	int st = 0;
 
 	switch (u->mode) {
