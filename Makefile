@@ -88,6 +88,7 @@ test: deps
 # What CI runs: the above plus a short libFuzzer smoke per harness, the
 # conformance report and the Postman collection.
 ci: test
+	WEBSERV_EXTRA_PKGS="clang libclang-rt-14-dev" bash ci/deps.sh
 	$(MAKE) fuzz-smoke
 	$(MAKE) conformance
 	$(MAKE) postman
