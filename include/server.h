@@ -149,6 +149,9 @@ void conn_accept(struct loop *lp, int fd, short re, void *ctx);
 void conn_update(struct conn *c);          /* recompute poll interest */
 void conn_close(struct conn *c);
 void conn_set_deadline(struct conn *c, uint64_t ms);
+/* Settings in force for c: the routed location once known, else the
+ * default server of the listening address (timeouts before routing). */
+const struct loc_conf *conn_conf(const struct conn *c);
 void conn_sweep(struct server *sv);
 void conn_wake(struct conn *c);            /* continue the state machine */
 

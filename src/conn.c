@@ -20,7 +20,7 @@ static void conn_event(struct loop *lp, int fd, short re, void *ctx);
 
 /* Timeouts come from the routed location once known, else from the
  * default server of the listening address. */
-static const struct loc_conf *tconf(const struct conn *c)
+const struct loc_conf *conn_conf(const struct conn *c)
 {
 	return c->loc != NULL ? c->loc : &c->ls->def->srv;
 }
@@ -99,7 +99,7 @@ void conn_accept(struct loop *lp, int fd, short re, void *ctx)
 			sv->conns->prev = c;
 		sv->conns = c;
 		sv->nconns++;
-		conn_set_deadline(c, tconf(c)->header_timeout_ms);
+		conn_set_deadline(c, conn_conf(c)->header_timeout_ms);
 	}
 }
 
@@ -190,7 +190,7 @@ static void finish_response(struct conn *c)
 		return;
 	}
 	/* The idle limit is the one of the location just served. */
-	idle = tconf(c)->keepalive_timeout_ms;
+	idle = conn_conf(c)->keepalive_timeout_ms;
 	left = c->in_len - c->pos;
 	if (left)
 		memmove(c->in, c->in + c->pos, left);
@@ -200,7 +200,7 @@ static void finish_response(struct conn *c)
 	c->loc = NULL;
 	c->srv = NULL;
 	c->state = CONN_READ_HEAD;
-	conn_set_deadline(c, left ? tconf(c)->header_timeout_ms : idle);
+	conn_set_deadline(c, left ? conn_conf(c)->header_timeout_ms : idle);
 }
 
 /* Feeds the body bytes in in[pos..in_len) to the sink.  Returns 1 when the
@@ -259,7 +259,7 @@ static int feed_body(struct conn *c)
 	if (!done) {
 		/* Everything was consumed: the buffer shrinks back to the head. */
 		c->in_len = c->pos = c->head_len;
-		conn_set_deadline(c, tconf(c)->body_timeout_ms);
+		conn_set_deadline(c, conn_conf(c)->body_timeout_ms);
 		return 0;
 	}
 	c->body_done = 1;
@@ -286,7 +286,7 @@ static int flush_out(struct conn *c)
 			}
 			c->out_off += (size_t)n;
 			c->sent += (uint64_t)n;
-			conn_set_deadline(c, tconf(c)->send_timeout_ms);
+			conn_set_deadline(c, conn_conf(c)->send_timeout_ms);
 			/* A short write means the socket is full: come back on the
 			 * next POLLOUT. */
 			if (c->out_off < c->out.len) {
@@ -313,7 +313,7 @@ static int flush_out(struct conn *c)
 				return -1;
 			}
 			c->sent += (uint64_t)n;
-			conn_set_deadline(c, tconf(c)->send_timeout_ms);
+			conn_set_deadline(c, conn_conf(c)->send_timeout_ms);
 			if (c->file_off < c->file_end) {
 				c->can_write = 0; /* one sendfile() per readiness report */
 				return 0;
@@ -404,7 +404,7 @@ void conn_wake(struct conn *c)
 				c->interim = 0;
 				c->out.len = c->out_off = 0;
 				c->state = CONN_READ_BODY;
-				conn_set_deadline(c, tconf(c)->body_timeout_ms);
+				conn_set_deadline(c, conn_conf(c)->body_timeout_ms);
 				continue;
 			}
 			finish_response(c);
@@ -471,7 +471,7 @@ static int fill_in(struct conn *c)
 	if (n > 0) {
 		/* The first byte of a request starts its head timeout. */
 		if (c->state == CONN_READ_HEAD && c->in_len == 0)
-			conn_set_deadline(c, tconf(c)->header_timeout_ms);
+			conn_set_deadline(c, conn_conf(c)->header_timeout_ms);
 		c->in_len += (size_t)n;
 		return 1;
 	}

@@ -60,7 +60,7 @@ void http_end_head(struct conn *c, const char *ctype, int64_t length)
 	c->head_bytes = c->out.len;
 	c->state = CONN_WRITE;
 	c->wait_cgi = 0;
-	conn_set_deadline(c, (c->loc ? c->loc : &c->ls->def->srv)->send_timeout_ms);
+	conn_set_deadline(c, conn_conf(c)->send_timeout_ms);
 }
 
 void http_simple(struct conn *c, int status, const char *ctype, const char *body, size_t n)
