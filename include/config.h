@@ -67,6 +67,9 @@ struct loc_conf {
 	uint64_t body_timeout_ms;      /* client_body_timeout, default 60 s */
 	uint64_t keepalive_timeout_ms; /* default 75 s */
 	uint64_t send_timeout_ms;      /* default 60 s */
+	uint64_t upload_max_files;     /* `upload_max_files N;` file parts per request, default 1000 */
+	int disable_symlinks;          /* `disable_symlinks on|off;` 1: reads refuse symlinks too; default 0 */
+	int upload_active_inline;      /* `upload_active_inline on|off;` 1: stored active types served inline; default 0 */
 };
 
 /* One `listen [HOST:]PORT;`.  addr is an IPv4 address in host byte order
@@ -95,6 +98,8 @@ struct config {
 	char *error_log;             /* path or "stderr" */
 	struct mime_table types;     /* top-level types (may be empty: built-in defaults apply) */
 	unsigned max_connections;    /* `max_connections N;` (extension), default 1024 */
+	unsigned cgi_max_processes;  /* `cgi_max_processes N;` (extension); 0 = not set: the
+				      * server uses 16 per online core */
 	char *path;                  /* the main configuration file as given */
 };
 

@@ -118,6 +118,8 @@ struct conn {
 	char log_ref[256];
 	char log_ua[256];
 	time_t start;
+
+	uint64_t idle_since;      /* monotonic ms when it became an idle keep-alive one */
 };
 
 struct server {
@@ -137,6 +139,11 @@ struct server {
 	struct conn *closing;     /* connections to free after dispatch */
 	uint64_t last_sweep;
 	uint64_t stop_at;         /* shutdown deadline */
+	int reclaiming;           /* a burst of idle-connection reclaims was logged */
+	size_t cgi_running;       /* CGI process groups started and not yet ended */
+	size_t cgi_max;           /* cgi_max_processes in force */
+	uint64_t cgi_ticket;      /* order of requests waiting for a CGI slot */
+	int cgi_freed;            /* a slot ended: start waiting requests */
 };
 
 /* main.c / conn.c */
@@ -196,6 +203,8 @@ int cgi_begin(struct conn *c);             /* sink setup; 0 or status */
 void cgi_free(struct conn *c);             /* kill + release */
 void cgi_reap(struct server *sv);          /* SIGCHLD */
 int cgi_fill(struct conn *c);              /* more streamed output into c->out */
+void cgi_start_waiting(struct server *sv); /* start queued scripts while slots are free */
+int cgi_waiting(const struct conn *c);     /* 1 while c waits for a CGI slot */
 
 /* log.c */
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -25,6 +25,9 @@
 
 struct cgi_proc {
 	pid_t pid;                /* 0 once reaped or never started */
+	pid_t pgid;               /* the script's process group, kept after the reap */
+	int slot;                 /* counted in sv->cgi_running */
+	uint64_t ticket;          /* waiting for a slot: its place in line, else 0 */
 	int in_fd;                /* our end of the child's stdin, -1 when done */
 	int out_fd;               /* our end of the child's stdout, -1 when done */
 	const char *interp;
@@ -174,10 +177,15 @@ void cgi_free(struct conn *c)
 		return;
 	close_in(c);
 	close_out(c);
-	if (cg->pid > 0) {
-		/* The whole process group: the script's own children too. */
-		kill(-cg->pid, SIGKILL);
+	/* The whole process group, even after the leader was reaped: a
+	 * child the script left in the background ends with it. */
+	if (cg->pgid > 0)
+		kill(-cg->pgid, SIGKILL);
+	if (cg->pid > 0)
 		kill(cg->pid, SIGKILL);
+	if (cg->slot) {
+		c->sv->cgi_running--;
+		c->sv->cgi_freed = 1;
 	}
 	if (cg->spool_fd >= 0)
 		close(cg->spool_fd);
@@ -310,6 +318,9 @@ static int launch(struct conn *c)
 	close(in_p[0]);
 	close(out_p[1]);
 	cg->pid = pid;
+	cg->pgid = pid;
+	cg->slot = 1;
+	c->sv->cgi_running++;
 	cg->in_fd = in_p[1];
 	cg->out_fd = out_p[0];
 	fcntl(cg->in_fd, F_SETFL, O_NONBLOCK);
@@ -339,7 +350,8 @@ fail:
 	return 500;
 }
 
-static void sink_end(struct conn *c)
+/* Starts the script of a request whose body is complete. */
+static void start(struct conn *c)
 {
 	int st = launch(c);
 
@@ -350,6 +362,59 @@ static void sink_end(struct conn *c)
 	c->state = CONN_CGI;
 	conn_set_deadline(c, c->loc->cgi_timeout_ms);
 	conn_update(c);
+}
+
+/* With cgi_max_processes scripts running, the request waits in line (in
+ * CONN_CGI, so a client that leaves is closed as usual) until a slot
+ * ends or cgi_timeout passes (then 503, see cgi_waiting). */
+static void sink_end(struct conn *c)
+{
+	struct server *sv = c->sv;
+
+	if (sv->cgi_running < sv->cgi_max) {
+		start(c);
+		return;
+	}
+	c->cgi->ticket = ++sv->cgi_ticket;
+	c->state = CONN_CGI;
+	conn_set_deadline(c, c->loc->cgi_timeout_ms);
+	conn_update(c);
+}
+
+int cgi_waiting(const struct conn *c)
+{
+	return c->cgi != NULL && c->cgi->ticket != 0;
+}
+
+/* Has the client gone for good (reset, or both directions closed)? */
+static int client_gone(const struct conn *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN | POLLRDHUP };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
+void cgi_start_waiting(struct server *sv)
+{
+	sv->cgi_freed = 0;
+	while (sv->cgi_running < sv->cgi_max) {
+		struct conn *first = NULL;
+
+		for (struct conn *c = sv->conns; c != NULL; c = c->next)
+			if (c->state == CONN_CGI && cgi_waiting(c) &&
+			    (first == NULL || c->cgi->ticket < first->cgi->ticket))
+				first = c;
+		if (first == NULL)
+			return;
+		first->cgi->ticket = 0;
+		if (client_gone(first)) {
+			conn_close(first); /* never start a script for nobody */
+			continue;
+		}
+		start(first);
+		if (first->state != CONN_CGI)
+			conn_wake(first); /* the error response */
+	}
 }
 
 static void sink_abort(struct conn *c)

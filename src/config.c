@@ -62,6 +62,8 @@
 #define DEF_MAX_BODY (1ULL << 20)
 #define DEF_MAX_CONN 1024
 #define MAX_CONN_MAX 1000000
+#define DEF_MAX_FILES 1000
+#define COUNT_MAX 1000000
 
 /* Where a directive may stand. */
 enum {
@@ -840,6 +842,9 @@ static void lc_init(struct loc_conf *lc)
 	lc->body_timeout_ms = UNSET;
 	lc->keepalive_timeout_ms = UNSET;
 	lc->send_timeout_ms = UNSET;
+	lc->upload_max_files = UNSET;
+	lc->disable_symlinks = -1;
+	lc->upload_active_inline = -1;
 }
 
 static int set_server(struct parser *P, struct lexer *lx, struct block *b,
@@ -1152,6 +1157,41 @@ static int set_autoindex(struct parser *P, struct lexer *lx, struct block *b,
 	return 0;
 }
 
+/* `NAME on|off;` into the int field at d->off of the block's settings. */
+static int set_flag(struct parser *P, struct lexer *lx, struct block *b,
+		    const struct directive *d, const struct tok *v, size_t n)
+{
+	char tb[SHOW_BUF];
+	int *f = (int *)(void *)((char *)b->lc + d->off);
+
+	(void)n;
+	if (strcasecmp(v[1].s, "on") == 0)
+		*f = 1;
+	else if (strcasecmp(v[1].s, "off") == 0)
+		*f = 0;
+	else
+		return error_at(P, lx->file, v[1].line,
+				"invalid value \"%s\" in \"%s\" directive, "
+				"it must be \"on\" or \"off\"",
+				SHOW(tb, v[1].s), d->name);
+	return 0;
+}
+
+/* `upload_max_files N;`: a count from 1 to COUNT_MAX. */
+static int set_max_files(struct parser *P, struct lexer *lx, struct block *b,
+			 const struct directive *d, const struct tok *v, size_t n)
+{
+	char tb[SHOW_BUF];
+	uint64_t x;
+
+	(void)n;
+	if (parse_u64(v[1].s, v[1].len, &x) < 0 || x < 1 || x > COUNT_MAX)
+		return error_at(P, lx->file, v[1].line, "invalid value \"%s\" in \"%s\" directive",
+				SHOW(tb, v[1].s), d->name);
+	b->lc->upload_max_files = x;
+	return 0;
+}
+
 static int set_error_page(struct parser *P, struct lexer *lx, struct block *b,
 			  const struct directive *d, const struct tok *v, size_t n)
 {
@@ -1340,6 +1380,21 @@ static int set_max_conn(struct parser *P, struct lexer *lx, struct block *b,
 	return 0;
 }
 
+static int set_cgi_max(struct parser *P, struct lexer *lx, struct block *b,
+		       const struct directive *d, const struct tok *v, size_t n)
+{
+	char tb[SHOW_BUF];
+	uint64_t x;
+
+	(void)b;
+	(void)n;
+	if (parse_u64(v[1].s, v[1].len, &x) < 0 || x < 1 || x > COUNT_MAX)
+		return error_at(P, lx->file, v[1].line, "invalid value \"%s\" in \"%s\" directive",
+				SHOW(tb, v[1].s), d->name);
+	P->cf->cgi_max_processes = (unsigned)x;
+	return 0;
+}
+
 /* The directive table (nginx ngx_command_t): name, where, arity, flags,
  * setter.  At most 64 entries: the index is a bit in block.seen. */
 static const struct directive directives[] = {
@@ -1372,6 +1427,12 @@ static const struct directive directives[] = {
 	{ "access_log", CTX_MAIN | CTX_SRV, 1, 1, 0, set_access_log, 0 },
 	{ "error_log", CTX_MAIN, 1, 1, 0, set_error_log, 0 },
 	{ "max_connections", CTX_MAIN, 1, 1, 0, set_max_conn, 0 },
+	{ "cgi_max_processes", CTX_MAIN, 1, 1, 0, set_cgi_max, 0 },
+	{ "upload_max_files", CTX_HTTP, 1, 1, 0, set_max_files, 0 },
+	{ "disable_symlinks", CTX_HTTP, 1, 1, 0, set_flag,
+	  offsetof(struct loc_conf, disable_symlinks) },
+	{ "upload_active_inline", CTX_HTTP, 1, 1, 0, set_flag,
+	  offsetof(struct loc_conf, upload_active_inline) },
 };
 
 #define NDIRECTIVES (sizeof(directives) / sizeof(directives[0]))
@@ -1427,6 +1488,12 @@ static void inherit(struct loc_conf *c, const struct loc_conf *p)
 		c->keepalive_timeout_ms = p->keepalive_timeout_ms;
 	if (c->send_timeout_ms == UNSET)
 		c->send_timeout_ms = p->send_timeout_ms;
+	if (c->upload_max_files == UNSET)
+		c->upload_max_files = p->upload_max_files;
+	if (c->disable_symlinks < 0)
+		c->disable_symlinks = p->disable_symlinks;
+	if (c->upload_active_inline < 0)
+		c->upload_active_inline = p->upload_active_inline;
 }
 
 /* Defaults into the top level, then top -> server -> location. */
@@ -1441,6 +1508,9 @@ static int finish(struct parser *P, const struct lexer *lx)
 		.body_timeout_ms = 60000,
 		.keepalive_timeout_ms = 75000,
 		.send_timeout_ms = 60000,
+		.upload_max_files = DEF_MAX_FILES,
+		.disable_symlinks = 0,
+		.upload_active_inline = 0,
 	};
 	struct config *cf = P->cf;
 	struct loc_conf d = defs;

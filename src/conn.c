@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
@@ -40,18 +41,50 @@ static void listeners_poll(struct server *sv, int on)
 			loop_set(sv->lp, sv->ls[i].fd, on ? POLLIN : 0);
 }
 
+/* At the connection cap: closes the connection that has been idle on
+ * keep-alive the longest (never one with a request begun), as nginx does
+ * when it runs out of connections.  Returns 1 when one was closed. */
+static int reclaim_idle(struct server *sv)
+{
+	struct conn *old = NULL;
+
+	for (struct conn *c = sv->conns; c != NULL; c = c->next)
+		if (c->state == CONN_READ_HEAD && c->in_len == 0 && c->nreq > 0 &&
+		    (old == NULL || c->idle_since <= old->idle_since))
+			old = c;
+	if (old == NULL)
+		return 0;
+	if (!sv->reclaiming) {
+		log_error("max_connections (%zu) reached: closing idle keep-alive connections",
+			  sv->max_conns);
+		sv->reclaiming = 1;
+	}
+	conn_close(old);
+	return 1;
+}
+
 void conn_accept(struct loop *lp, int fd, short re, void *ctx)
 {
 	struct listener *ls = ctx;
 	struct server *sv = ls->sv;
 
 	(void)re;
-	for (;;) {
+	for (int reclaimed = 0;;) {
 		struct sockaddr_in sa, la;
 		socklen_t sl = sizeof(sa), ll = sizeof(la);
 		struct conn *c;
 		int cfd, one = 1;
 
+		/* At the cap, make room for the client poll() reported, once
+		 * per report: no idle connection is closed for a client that
+		 * may not be there. */
+		if (sv->nconns >= sv->max_conns && !sv->stopping) {
+			if (reclaimed)
+				return;
+			reclaimed = reclaim_idle(sv);
+		} else if (!sv->stopping && sv->nconns + 1 < sv->max_conns) {
+			sv->reclaiming = 0; /* the burst is over */
+		}
 		if (sv->nconns >= sv->max_conns || sv->stopping) {
 			/* Over the cap: leave the rest in the kernel backlog. */
 			listeners_poll(sv, 0);
@@ -200,7 +233,11 @@ static void finish_response(struct conn *c)
 	c->loc = NULL;
 	c->srv = NULL;
 	c->state = CONN_READ_HEAD;
+	c->idle_since = c->sv->now_ms;
 	conn_set_deadline(c, left ? conn_conf(c)->header_timeout_ms : idle);
+	/* Accepts paused at the cap may go on: this one can be reclaimed. */
+	if (!left && !c->sv->accepting && c->sv->nconns >= c->sv->max_conns)
+		listeners_poll(c->sv, 1);
 }
 
 /* Feeds the body bytes in in[pos..in_len) to the sink.  Returns 1 when the
@@ -553,6 +590,17 @@ static void on_timeout(struct conn *c)
 		http_error(c, 408);
 		break;
 	case CONN_CGI:
+		if (cgi_waiting(c)) {
+			/* No CGI slot came free within cgi_timeout. */
+			char secs[24];
+
+			snprintf(secs, sizeof(secs), "%llu",
+				 (unsigned long long)(conn_conf(c)->cgi_timeout_ms + 999) / 1000);
+			cgi_free(c);
+			c->keep_alive = 0;
+			http_page(c, 503, "Retry-After", secs);
+			break;
+		}
 		/* The script said nothing for cgi_timeout. */
 		cgi_free(c);
 		c->keep_alive = 0;

@@ -247,6 +247,8 @@ void server_run(struct server *sv)
 		loop_once(sv->lp, timeout);
 		sv->now_ms = clock_ms();
 		sv->now = time(NULL);
+		if (sv->cgi_freed && !sv->stopping)
+			cgi_start_waiting(sv);
 		free_conns(sv);
 	}
 	free_conns(sv);
@@ -355,6 +357,14 @@ int main(int argc, char **argv)
 	}
 	maxfds = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (size_t)rl.rlim_cur : 1024;
 	sv.max_conns = sv.cf->max_connections;
+	/* cgi_max_processes: 16 per online core unless configured. */
+	if (sv.cf->cgi_max_processes) {
+		sv.cgi_max = sv.cf->cgi_max_processes;
+	} else {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		sv.cgi_max = 16 * (size_t)(ncpu > 0 ? ncpu : 1);
+	}
 	/* Each connection may hold a socket, a file and two CGI pipes. */
 	if (sv.max_conns > (maxfds - 32) / 4)
 		sv.max_conns = (maxfds - 32) / 4;
