@@ -51,7 +51,10 @@ struct dir_entry {
 /* Sorts entries (directories first, then by name, bytewise). */
 void response_sort_entries(struct dir_entry *v, size_t n);
 /* Appends the autoindex HTML for URI path `uri` (already decoded) with
- * the sorted entries; names are HTML-escaped and percent-encoded in links. */
-void response_autoindex(struct obuf *ob, const char *uri, const struct dir_entry *v, size_t n);
+ * the sorted entries; names are HTML-escaped and percent-encoded in links.
+ * more > 0 adds a line saying that many entries were left out ("N+"
+ * when more_plus: at least that many). */
+void response_autoindex(struct obuf *ob, const char *uri, const struct dir_entry *v, size_t n,
+			size_t more, int more_plus);
 
 #endif

@@ -139,7 +139,7 @@ struct server {
 	struct conn *closing;     /* connections to free after dispatch */
 	uint64_t last_sweep;
 	uint64_t stop_at;         /* shutdown deadline */
-	int reclaiming;           /* a burst of idle-connection reclaims was logged */
+	uint64_t last_reclaim;    /* when an idle connection was last closed at the cap */
 	size_t cgi_running;       /* CGI process groups started and not yet ended */
 	size_t cgi_max;           /* cgi_max_processes in force */
 	uint64_t cgi_ticket;      /* order of requests waiting for a CGI slot */
@@ -196,6 +196,9 @@ int file_preconditions(struct conn *c, const struct stat *st);
 /* upload.c */
 int upload_begin(struct conn *c);          /* POST/PUT to upload_store; 0 or status */
 void upload_free(struct conn *c);
+/* At start-up: removes the named temporary files (`.upload-*`) a crash
+ * left in every upload_store (where O_TMPFILE was refused). */
+void upload_sweep(const struct config *cf);
 
 /* cgi.c */
 int cgi_match(struct conn *c);             /* 1 when c->path names a CGI script */
@@ -205,6 +208,18 @@ void cgi_reap(struct server *sv);          /* SIGCHLD */
 int cgi_fill(struct conn *c);              /* more streamed output into c->out */
 void cgi_start_waiting(struct server *sv); /* start queued scripts while slots are free */
 int cgi_waiting(const struct conn *c);     /* 1 while c waits for a CGI slot */
+
+/* beneath.c: resolution below a configured directory that follows no
+ * symbolic link (ELOOP when one is met; EXDEV for a ".." segment). */
+/* Opens directory rel[0..len) ("" = dirfd itself) below dirfd.  Returns
+ * a descriptor (caller closes) or -1 with errno. */
+int beneath_open_dir(int dirfd, const char *rel, size_t len);
+/* Opens the directory that holds rel below the directory base and points
+ * *leaf at rel's last segment.  Returns a descriptor or -1 with errno. */
+int beneath_parent(const char *base, const char *rel, const char **leaf);
+/* 0 when no segment of rel below base is a symbolic link (or the path
+ * does not exist), -1 with errno ELOOP (or another error) otherwise. */
+int beneath_check(const char *base, const char *rel);
 
 /* log.c */
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,6 +1,8 @@
-"""The connection cap (`max_connections`, an extension): past it, new
-connections wait in the kernel backlog and are served once a slot frees;
-the server never runs out of descriptors and never crashes."""
+"""The connection cap (`max_connections`, an extension): past it, idle
+keep-alive connections are closed to make room (test_hostile.py); when
+every connection has a request in progress, new connections wait in the
+kernel backlog and are served once a slot frees; the server never runs
+out of descriptors and never crashes."""
 
 import time
 
@@ -28,10 +30,13 @@ def test_cap_queues_then_serves(srv):
 	held = [wsh.Conn(srv.port, timeout=10) for _ in range(4)]
 	try:
 		# Each held connection has been accepted: it answers a request and
-		# stays open (keep-alive).
+		# stays open (keep-alive) with the next request begun, so it is
+		# never reclaimed as idle.
 		for c in held:
 			c.send(req("GET", "/a.txt"))
 			assert c.read_response().body == b"alpha"
+			c.send(b"GET /a.txt HTTP/1.1\r\n")
+		time.sleep(0.3)  # the begun requests are read before the next accept
 		extra = wsh.Conn(srv.port, timeout=10)
 		extra.send(req("GET", "/a.txt", {"Connection": "close"}))
 		# Over the cap: no answer while the four are held.

@@ -54,11 +54,11 @@ static int reclaim_idle(struct server *sv)
 			old = c;
 	if (old == NULL)
 		return 0;
-	if (!sv->reclaiming) {
+	/* One line per burst: reclaims less than a second apart are one. */
+	if (sv->last_reclaim == 0 || sv->now_ms - sv->last_reclaim >= 1000)
 		log_error("max_connections (%zu) reached: closing idle keep-alive connections",
 			  sv->max_conns);
-		sv->reclaiming = 1;
-	}
+	sv->last_reclaim = sv->now_ms ? sv->now_ms : 1;
 	conn_close(old);
 	return 1;
 }
@@ -82,8 +82,6 @@ void conn_accept(struct loop *lp, int fd, short re, void *ctx)
 			if (reclaimed)
 				return;
 			reclaimed = reclaim_idle(sv);
-		} else if (!sv->stopping && sv->nconns + 1 < sv->max_conns) {
-			sv->reclaiming = 0; /* the burst is over */
 		}
 		if (sv->nconns >= sv->max_conns || sv->stopping) {
 			/* Over the cap: leave the rest in the kernel backlog. */

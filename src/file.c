@@ -8,14 +8,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "range.h"
 #include "route.h"
 #include "uri.h"
 
+/* An autoindex page is bounded: entries beyond its byte budget are
+ * counted (up to AUTOINDEX_SCAN_MAX directory entries read in all) and
+ * the page says how many were left out. */
 #define AUTOINDEX_MAX_ENTRIES 10000
-#define AUTOINDEX_MAX_BYTES (32u << 20)
+#define AUTOINDEX_MAX_BYTES (1u << 20)
+#define AUTOINDEX_SCAN_MAX 100000
+/* Worst case per entry: the name HTML-escaped (6x) as text, percent-
+ * encoded (3x) in the link, plus the fixed markup and date/size. */
+#define AUTOINDEX_ENTRY_COST(len) (9 * (size_t)(len) + 128)
 
 static int errno_status(int e)
 {
@@ -31,6 +39,133 @@ static int errno_status(int e)
 	default:
 		return 500;
 	}
+}
+
+/* Is c->fspath inside an upload_store of its server (the routed
+ * location's or another location's)?  Returns the offset of the part
+ * below the store in c->fspath, or 0 when it is not a stored path. */
+static size_t store_rel(const struct conn *c)
+{
+	const struct server_conf *s = c->srv;
+
+	for (size_t i = 0; s != NULL && i <= s->nlocs; i++) {
+		const struct loc_conf *lc = i < s->nlocs ? &s->locs[i] : &s->srv;
+		size_t n = lc->upload_store ? strlen(lc->upload_store) : 0;
+
+		if (n && strncmp(c->fspath, lc->upload_store, n) == 0 &&
+		    (c->fspath[n] == '/' || c->fspath[n] == '\0'))
+			return n;
+	}
+	return 0;
+}
+
+/* The configured directory c->fspath lies in (an upload store, else the
+ * location's alias or root): *rel gets the part below it.  NULL when
+ * none matches (cannot happen for a routed path). */
+static const char *doc_base(const struct conn *c, const char **rel)
+{
+	size_t r = store_rel(c);
+	const char *cand[2] = { c->loc->alias, c->loc->root };
+
+	if (r) {
+		*rel = c->fspath + r;
+		return NULL; /* filled below from the matching store */
+	}
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = cand[i] ? strlen(cand[i]) : 0;
+
+		while (n > 1 && cand[i][n - 1] == '/')
+			n--;
+		if (n && strncmp(c->fspath, cand[i], n) == 0 &&
+		    (c->fspath[n] == '/' || c->fspath[n] == '\0' || n == 1)) {
+			*rel = c->fspath + (n == 1 ? 0 : n);
+			return cand[i];
+		}
+	}
+	return NULL;
+}
+
+/* Opens the directory holding c->fspath without following a symlink
+ * below the configured directory; *leaf is the last segment.  Returns a
+ * descriptor or -1 with errno. */
+static int open_parent(const struct conn *c, const char **leaf)
+{
+	char base[PATH_BUF];
+	const char *rel = NULL, *b = doc_base(c, &rel);
+
+	if (b == NULL && rel == NULL) {
+		errno = EACCES;
+		return -1;
+	}
+	if (b == NULL) { /* a store: its path is the prefix of fspath */
+		size_t n = (size_t)(rel - c->fspath);
+
+		memcpy(base, c->fspath, n);
+		base[n] = '\0';
+		b = base;
+	}
+	return beneath_parent(b, rel, leaf);
+}
+
+/* disable_symlinks on: may c->fspath be read?  0, or an HTTP status. */
+static int symlinks_ok(const struct conn *c)
+{
+	const char *leaf;
+	struct stat st;
+	int fd, r = 0;
+
+	if (!c->loc->disable_symlinks)
+		return 0;
+	fd = open_parent(c, &leaf);
+	if (fd < 0)
+		return errno == ELOOP || errno == EXDEV ? 403 : errno_status(errno);
+	if (*leaf && fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		r = 403;
+	close(fd);
+	return r;
+}
+
+/* A stored dot file (a temporary upload above all) is never served,
+ * listed or deleted through a request. */
+static int stored_dot_file(const struct conn *c)
+{
+	size_t r = store_rel(c);
+
+	if (r == 0)
+		return 0;
+	for (const char *p = c->fspath + r; *p; p++)
+		if (*p == '/' && p[1] == '.')
+			return 1;
+	return 0;
+}
+
+/* Types a browser would run as a page of the site (scripts, markup that
+ * can hold scripts). */
+static int active_type(const char *t)
+{
+	static const char *const act[] = { "text/html", "image/svg+xml", "application/xhtml+xml",
+					   "text/javascript", "application/javascript",
+					   "application/x-javascript", "application/ecmascript",
+					   "text/ecmascript", "text/xml", "application/xml" };
+
+	for (size_t i = 0; i < sizeof(act) / sizeof(act[0]); i++) {
+		size_t n = strlen(act[i]);
+
+		if (strncasecmp(t, act[i], n) == 0 && (t[n] == '\0' || t[n] == ';' || t[n] == ' '))
+			return 1;
+	}
+	return 0;
+}
+
+/* Headers that keep a stored file inert: no sniffing, and active types
+ * as a download unless upload_active_inline is on. */
+static void stored_headers(struct conn *c, const char *ctype)
+{
+	if (store_rel(c) == 0)
+		return;
+	obuf_str(&c->out, "X-Content-Type-Options: nosniff\r\n");
+	if (!c->loc->upload_active_inline && ctype != NULL && active_type(ctype))
+		obuf_str(&c->out, "Content-Disposition: attachment\r\n");
 }
 
 /* An error while serving an error page falls back to the built-in page. */
@@ -146,17 +281,23 @@ static void autoindex(struct conn *c)
 	struct dirent *de;
 	struct obuf body = { 0 };
 	int status = 500;
+	size_t budget = 4096 + 12 * strlen(c->path), more = 0, scanned = 0;
 
 	if (d == NULL) {
 		http_error(c, errno_status(errno));
 		return;
 	}
-	while ((de = readdir(d)) != NULL && n < AUTOINDEX_MAX_ENTRIES) {
+	while ((de = readdir(d)) != NULL && scanned++ < AUTOINDEX_SCAN_MAX) {
 		struct stat st;
+		size_t cost = AUTOINDEX_ENTRY_COST(strlen(de->d_name));
 
 		if (de->d_name[0] == '.')
 			continue; /* ".", ".." and hidden files */
-		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0)
+		if (n >= AUTOINDEX_MAX_ENTRIES || budget + cost > AUTOINDEX_MAX_BYTES) {
+			more++;
+			continue;
+		}
+		if (fstatat(dirfd(d), de->d_name, &st, c->loc->disable_symlinks ? AT_SYMLINK_NOFOLLOW : 0) < 0)
 			continue;
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
@@ -173,22 +314,15 @@ static void autoindex(struct conn *c)
 		v[n].is_dir = S_ISDIR(st.st_mode);
 		v[n].size = (uint64_t)st.st_size;
 		v[n].mtime = st.st_mtime;
+		budget += cost;
 		n++;
 	}
 	response_sort_entries(v, n);
-	/* Worst case per entry: the name HTML-escaped (6x) as text, percent-
-	 * encoded (3x) in the link, plus the fixed markup and date/size. */
-	body.cap = 4096 + 12 * strlen(c->path);
-	for (size_t i = 0; i < n; i++)
-		body.cap += 9 * strlen(v[i].name) + 128;
-	if (body.cap > AUTOINDEX_MAX_BYTES) {
-		status = 500; /* a page this large is not worth building */
-		goto out;
-	}
+	body.cap = budget + 256;
 	body.p = malloc(body.cap);
 	if (body.p == NULL)
 		goto out;
-	response_autoindex(&body, c->path, v, n);
+	response_autoindex(&body, c->path, v, n, more, de != NULL);
 	if (body.overflow)
 		goto out;
 	/* Grow the output buffer for this response; http_reset shrinks it. */
@@ -277,6 +411,14 @@ void file_serve(struct conn *c, int orig)
 	uint64_t first = 0, last = 0;
 	off_t size;
 
+	if (stored_dot_file(c)) {
+		fail(c, 404, orig);
+		return;
+	}
+	if ((r = symlinks_ok(c)) != 0) {
+		fail(c, r, orig);
+		return;
+	}
 	if (stat(c->fspath, &st) < 0) {
 		fail(c, errno_status(errno), orig);
 		return;
@@ -344,6 +486,7 @@ void file_serve(struct conn *c, int orig)
 	}
 	if (orig == 200)
 		obuf_printf(&c->out, "Last-Modified: %s\r\nETag: %s\r\nAccept-Ranges: bytes\r\n", lm, etag);
+	stored_headers(c, ctype);
 	if (status == 206)
 		obuf_printf(&c->out, "Content-Range: bytes %llu-%llu/%llu\r\n", (unsigned long long)first,
 			    (unsigned long long)last, (unsigned long long)size);
@@ -375,28 +518,45 @@ void file_serve(struct conn *c, int orig)
 	}
 }
 
+/* DELETE resolves the path below its configured directory without
+ * following any symbolic link: a linked directory cannot lead outside;
+ * a symbolic link itself is removed, never what it points to. */
 void file_delete(struct conn *c)
 {
 	struct stat st;
+	const char *leaf;
+	int pre, dfd;
 
-	int pre;
-
-	if (lstat(c->fspath, &st) < 0) {
-		http_error(c, errno_status(errno));
+	if (stored_dot_file(c)) {
+		http_error(c, 404);
+		return;
+	}
+	dfd = open_parent(c, &leaf);
+	if (dfd < 0) {
+		http_error(c, errno == ELOOP || errno == EXDEV ? 404 : errno_status(errno));
+		return;
+	}
+	if (*leaf == '\0' || fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		http_error(c, *leaf ? errno_status(errno) : 409);
+		close(dfd);
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
+		close(dfd);
 		http_error(c, 409);
 		return;
 	}
 	if ((pre = file_preconditions(c, &st)) != 0) {
+		close(dfd);
 		http_error(c, 412);
 		return;
 	}
-	if (unlink(c->fspath) < 0) {
+	if (unlinkat(dfd, leaf, 0) < 0) {
+		close(dfd);
 		http_error(c, errno_status(errno));
 		return;
 	}
+	close(dfd);
 	http_begin(c, 204);
 	if (c->state == CONN_CLOSE)
 		return;

@@ -233,6 +233,15 @@ static void keep_log_fields(struct conn *c)
 	copy_field(c, "User-Agent", c->log_ua, sizeof(c->log_ua));
 }
 
+/* Does p[0..n) hold a segment that starts with a dot? */
+static int dot_segment(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '.' && (i == 0 || p[i - 1] == '/'))
+			return 1;
+	return 0;
+}
+
 int http_route(struct conn *c, size_t plen)
 {
 	const struct loc_conf *lc = route_location(c->srv, c->path, plen);
@@ -246,6 +255,10 @@ int http_route(struct conn *c, size_t plen)
 	 * alias). */
 	if (lc->upload_store != NULL && n > 0 && lc->prefix[n - 1] != '/' && plen > n &&
 	    c->path[n] != '/')
+		return 404;
+	/* Dot files of a store (temporary uploads above all) are never
+	 * served, stored, listed or deleted by a request. */
+	if (lc->upload_store != NULL && dot_segment(c->path + n, plen - n))
 		return 404;
 	r = route_fs_path(lc, c->path, plen, c->fspath, sizeof(c->fspath));
 	if (r == -2)

@@ -356,6 +356,7 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	maxfds = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (size_t)rl.rlim_cur : 1024;
+	upload_sweep(sv.cf);
 	sv.max_conns = sv.cf->max_connections;
 	/* cgi_max_processes: 16 per online core unless configured. */
 	if (sv.cf->cgi_max_processes) {

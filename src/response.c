@@ -197,7 +197,8 @@ void response_sort_entries(struct dir_entry *v, size_t n)
 		qsort(v, n, sizeof(*v), entry_cmp);
 }
 
-void response_autoindex(struct obuf *ob, const char *uri, const struct dir_entry *v, size_t n)
+void response_autoindex(struct obuf *ob, const char *uri, const struct dir_entry *v, size_t n,
+			size_t more, int more_plus)
 {
 	char enc[1024 * 3 + 1];
 	char date[32];
@@ -233,5 +234,8 @@ void response_autoindex(struct obuf *ob, const char *uri, const struct dir_entry
 		else
 			obuf_printf(ob, "  %s  %llu\n", date, (unsigned long long)v[i].size);
 	}
-	obuf_str(ob, "</pre><hr>\n</body>\n</html>\n");
+	obuf_str(ob, "</pre>");
+	if (more)
+		obuf_printf(ob, "<p>%zu%s more entries not listed.</p>", more, more_plus ? "+" : "");
+	obuf_str(ob, "<hr>\n</body>\n</html>\n");
 }

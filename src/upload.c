@@ -1,7 +1,10 @@
 /* Uploads: POST (multipart/form-data or a raw body) and PUT into an
- * upload_store, streamed to temporary files in the store and renamed
- * into place when complete.  A failed exchange removes every file it
- * created. */
+ * upload_store, streamed to unnamed temporary files (O_TMPFILE) in the
+ * store and linked into place when complete, so that a crash leaves
+ * nothing behind.  Where the file system refuses O_TMPFILE a named
+ * `.upload-XXXXXX` file is used instead (removed at start-up by
+ * upload_sweep).  A failed exchange removes every file it created.
+ * Paths below the store are resolved without following symbolic links. */
 #include "server.h"
 
 #include <errno.h>
@@ -11,19 +14,29 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <dirent.h>
 #include "multipart.h"
+#include "upname.h"
 #include "uri.h"
 
 #define UPLOAD_NAME_MAX 255
 #define UPLOAD_FIELD_MAX 1024   /* bytes of a text field kept for the reply */
 #define UPLOAD_LIST_MAX 16384   /* bytes of the reply listing */
+#define REPLY_TAIL 256          /* room kept for the end of the reply page */
 
 enum upload_mode { UP_RAW, UP_PUT, UP_MULTIPART };
 
 struct upload {
 	enum upload_mode mode;
 	int fd;                     /* temporary file being written, -1 if none */
-	char tmp[PATH_BUF];         /* its path */
+	char tmp[PATH_BUF];         /* its path when named, "" when unnamed or none */
+	int dirfd;                  /* the store directory, -1 until opened */
+	int put_dirfd;              /* PUT: the target's directory, -1 if none */
+	const char *put_leaf;       /* PUT: the target's last segment (in target) */
+	struct upname_memo memo;    /* next free suffix per wanted name */
+	uint64_t nfiles;            /* file parts begun */
+	size_t more_files;          /* records left out of the listing */
+	size_t more_fields;
 	uint64_t size;              /* bytes in the current file */
 	char name[UPLOAD_NAME_MAX + 1]; /* wanted file name (raw, multipart part) */
 	char target[PATH_BUF];      /* PUT: final path */
@@ -62,11 +75,29 @@ static int errno_status(int e)
 	}
 }
 
-/* Creates a temporary file in the store.  Returns 0 or an HTTP status. */
+/* Creates a temporary file in the store: unnamed when the file system
+ * allows it.  Returns 0 or an HTTP status. */
 static int open_tmp(struct conn *c, struct upload *u)
 {
-	int n = snprintf(u->tmp, sizeof(u->tmp), "%s/.upload-XXXXXX", c->loc->upload_store);
+	int n;
 
+	if (u->dirfd < 0) {
+		u->dirfd = open(c->loc->upload_store, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (u->dirfd < 0) {
+			log_error("upload: %s: %s", c->loc->upload_store, strerror(errno));
+			return 500;
+		}
+	}
+	u->size = 0;
+	u->tmp[0] = '\0';
+	u->fd = openat(u->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	if (u->fd >= 0) {
+		fchmod(u->fd, 0644);
+		return 0;
+	}
+	if (errno == ENOSPC || errno == EDQUOT)
+		return 507;
+	n = snprintf(u->tmp, sizeof(u->tmp), "%s/.upload-XXXXXX", c->loc->upload_store);
 	if (n < 0 || (size_t)n >= sizeof(u->tmp))
 		return 500;
 	u->fd = mkostemp(u->tmp, O_CLOEXEC);
@@ -81,6 +112,36 @@ static int open_tmp(struct conn *c, struct upload *u)
 }
 
 static void drop_tmp(struct upload *u)
+{
+	if (u->fd >= 0) {
+		close(u->fd);
+		u->fd = -1;
+	}
+	if (u->tmp[0]) {
+		unlink(u->tmp);
+		u->tmp[0] = '\0';
+	}
+}
+
+/* Gives the temporary file the name leaf in directory dfd, failing with
+ * EEXIST when that name is taken.  Returns 0 or -1 with errno. */
+static int link_tmp(struct upload *u, int dfd, const char *leaf)
+{
+	char proc[64];
+
+	if (u->tmp[0])
+		return linkat(AT_FDCWD, u->tmp, dfd, leaf, 0);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", u->fd);
+	if (linkat(AT_FDCWD, proc, dfd, leaf, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	/* No /proc: AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH). */
+	return linkat(u->fd, "", dfd, leaf, AT_EMPTY_PATH);
+}
+
+/* The temporary file has been linked: forget it. */
+static void tmp_done(struct upload *u)
 {
 	if (u->fd >= 0) {
 		close(u->fd);
@@ -155,69 +216,94 @@ static void list_add(struct upload *u, const char *kind, const char *name, uint6
 	for (const char *s = name; *s && n + 8 < sizeof(rec); s++)
 		rec[n++] = *s == '\t' || *s == '\n' ? ' ' : *s;
 	n += (size_t)snprintf(rec + n, sizeof(rec) - n, "\t%llu\n", (unsigned long long)size);
-	if (u->list_len + n > UPLOAD_LIST_MAX)
+	if (u->list_len + n > UPLOAD_LIST_MAX || (p = realloc(u->list, u->list_len + n + 1)) == NULL) {
+		/* The reply says how many more were stored. */
+		if (strcmp(kind, "file") == 0)
+			u->more_files++;
+		else
+			u->more_fields++;
 		return;
-	p = realloc(u->list, u->list_len + n + 1);
-	if (p == NULL)
-		return;
+	}
 	u->list = p;
 	memcpy(u->list + u->list_len, rec, n);
 	u->list_len += n;
 	u->list[u->list_len] = '\0';
 }
 
-/* Moves the finished temporary file to DIR/name without replacing an
+/* Links the finished temporary file as DIR/name without replacing an
  * existing file: name, then name-1.ext, name-2.ext, ...  link() fails
  * with EEXIST atomically, so concurrent uploads never overwrite each
- * other.  Returns 0 or an HTTP status. */
+ * other.  The next suffix to try is remembered per name for the rest of
+ * the request: many parts with one name cost one link() each.  Returns
+ * 0 or an HTTP status. */
 static int commit_unique(struct conn *c, struct upload *u, const char *name)
 {
 	const char *store = c->loc->upload_store;
-	const char *dot = strrchr(name, '.');
-	size_t base = dot && dot != name ? (size_t)(dot - name) : strlen(name);
-	char path[PATH_BUF];
-	int st;
+	unsigned *next = upname_next(&u->memo, name);
+	char leaf[UPNAME_MAX + 1], path[PATH_BUF];
+	int st, linked = 0;
 
-	if (u->fd >= 0) {
-		close(u->fd);
-		u->fd = -1;
+	if (next == NULL)
+		return 500;
+	for (int tries = 0; tries < 10000 && !linked; tries++) {
+		if (upname_candidate(name, *next, leaf, sizeof(leaf)) < 0)
+			return 409;
+		if (link_tmp(u, u->dirfd, leaf) == 0)
+			linked = 1;
+		else if (errno != EEXIST)
+			return errno_status(errno);
+		(*next)++;
 	}
-	for (int i = 0; i < 10000; i++) {
-		int n;
+	if (!linked)
+		return 409;
+	if (snprintf(path, sizeof(path), "%s/%s", store, leaf) >= (int)sizeof(path)) {
+		unlinkat(u->dirfd, leaf, 0);
+		return 414;
+	}
+	tmp_done(u);
+	if ((st = remember(u, path)) != 0) {
+		unlink(path);
+		return st;
+	}
+	if (u->first[0] == '\0')
+		snprintf(u->first, sizeof(u->first), "%s", leaf);
+	list_add(u, "file", leaf, u->size);
+	return 0;
+}
 
-		if (i == 0) {
-			n = snprintf(path, sizeof(path), "%s/%s", store, name);
-		} else {
-			/* Shorten the base so "base-N.ext" stays a valid file name. */
-			char num[16];
-			size_t nl = (size_t)snprintf(num, sizeof(num), "-%d", i);
-			size_t keep = base;
+/* PUT: moves the finished temporary file over the target (atomically:
+ * a reader sees the old file or the new one).  An unnamed file is first
+ * linked under a fresh hidden name beside the target, then renamed.
+ * Returns 0 or an HTTP status. */
+static int put_commit(struct upload *u)
+{
+	char hidden[64];
+	int r;
 
-			if (strlen(name) + nl > UPLOAD_NAME_MAX)
-				keep = strlen(name) + nl - UPLOAD_NAME_MAX < base
-					       ? base - (strlen(name) + nl - UPLOAD_NAME_MAX)
-					       : 0;
-			if (keep == 0)
-				return 409;
-			n = snprintf(path, sizeof(path), "%s/%.*s%s%s", store, (int)keep, name, num,
-				     name + base);
-		}
-		if (n < 0 || (size_t)n >= sizeof(path))
-			return 414;
-		if (link(u->tmp, path) == 0) {
-			unlink(u->tmp);
-			u->tmp[0] = '\0';
-			if ((st = remember(u, path)) != 0)
-				return st;
-			if (u->first[0] == '\0')
-				snprintf(u->first, sizeof(u->first), "%s", path + strlen(store) + 1);
-			list_add(u, "file", path + strlen(store) + 1, u->size);
-			return 0;
-		}
-		if (errno != EEXIST)
+	if (u->tmp[0]) {
+		const char *slash = strrchr(u->tmp, '/');
+
+		r = renameat(u->dirfd, slash + 1, u->put_dirfd, u->put_leaf);
+		if (r < 0)
+			return errno_status(errno);
+		u->tmp[0] = '\0';
+		tmp_done(u);
+		return 0;
+	}
+	for (unsigned i = 0;; i++) {
+		snprintf(hidden, sizeof(hidden), ".upload-%ld-%u-%u", (long)getpid(), (unsigned)u->fd, i);
+		if (link_tmp(u, u->put_dirfd, hidden) == 0)
+			break;
+		if (errno != EEXIST || i >= 100)
 			return errno_status(errno);
 	}
-	return 409;
+	if (renameat(u->put_dirfd, hidden, u->put_dirfd, u->put_leaf) < 0) {
+		r = errno;
+		unlinkat(u->put_dirfd, hidden, 0);
+		return errno_status(r);
+	}
+	tmp_done(u);
+	return 0;
 }
 
 static int mp_begin(void *ctx, const struct multipart_part *part)
@@ -231,6 +317,11 @@ static int mp_begin(void *ctx, const struct multipart_part *part)
 		snprintf(u->field_name, sizeof(u->field_name), "%s", part->name);
 		u->field_len = 0;
 		return 0;
+	}
+	/* upload_max_files: the number of file parts one request may hold. */
+	if (++u->nfiles > c->loc->upload_max_files) {
+		u->err = 413;
+		return -1;
 	}
 	if ((st = clean_name(part->filename, u->name)) != 0 || (st = open_tmp(c, u)) != 0) {
 		u->err = st;
@@ -329,6 +420,7 @@ static void reply(struct conn *c, struct upload *u)
 	char body[UPLOAD_LIST_MAX * 2 + 1024], loc[PATH_BUF * 3 + UPLOAD_NAME_MAX * 3 + 2];
 	struct obuf b = { .p = body, .cap = sizeof(body) };
 	int json = json_wanted(c), nfile = 0, nfield = 0;
+	size_t more_files = 0, more_fields = 0;
 	const char *line = u->list ? u->list : "";
 	int status = u->first[0] ? 201 : 200;
 	const char *ctype = json ? "application/json" : "text/html";
@@ -336,6 +428,7 @@ static void reply(struct conn *c, struct upload *u)
 	obuf_str(&b, json ? "{\"files\":[" : "<!DOCTYPE html>\n<html>\n<head><title>Upload</title></head>\n<body>\n<h1>Stored</h1>\n<ul>\n");
 	for (int pass = 0; pass < 2; pass++) {
 		const char *want = pass == 0 ? "file" : "field";
+		size_t more = pass == 0 ? u->more_files : u->more_fields;
 
 		if (pass == 1)
 			obuf_str(&b, json ? "],\"fields\":[" : "</ul>\n<h2>Fields</h2>\n<ul>\n");
@@ -348,7 +441,11 @@ static void reply(struct conn *c, struct upload *u)
 			if ((size_t)(t1 - s) == strlen(want) && strncmp(s, want, strlen(want)) == 0) {
 				int *cnt = pass == 0 ? &nfile : &nfield;
 
-				if (json) {
+				/* Room for this record escaped at worst, and for the
+				 * end of the page: else it is only counted. */
+				if (b.len + 6 * (size_t)(nl - s) + REPLY_TAIL > b.cap) {
+					more++;
+				} else if (json) {
 					obuf_str(&b, (*cnt)++ ? ",{\"name\":" : "{\"name\":");
 					json_str(&b, t1 + 1, (size_t)(t2 - t1 - 1));
 					obuf_printf(&b, ",\"size\":%.*s}", (int)(nl - t2 - 1), t2 + 1);
@@ -361,8 +458,20 @@ static void reply(struct conn *c, struct upload *u)
 			}
 			s = nl + 1;
 		}
+		if (pass == 0)
+			more_files = more;
+		else
+			more_fields = more;
+		if (more && !json)
+			obuf_printf(&b, "<li>and %zu more %s%s</li>\n", more, pass == 0 ? "file" : "field",
+				    more == 1 ? "" : "s");
 	}
-	obuf_str(&b, json ? "]}\n" : "</ul>\n</body>\n</html>\n");
+	if (json && (more_files || more_fields))
+		obuf_printf(&b, "],\"more_files\":%zu,\"more_fields\":%zu}\n", more_files, more_fields);
+	else if (json)
+		obuf_str(&b, "]}\n");
+	else
+		obuf_str(&b, "</ul>\n</body>\n</html>\n");
 
 	http_begin(c, status);
 	if (c->state == CONN_CLOSE)
@@ -407,19 +516,14 @@ static void sink_end(struct conn *c)
 		break;
 	case UP_PUT: {
 		struct stat sb;
-		int existed = stat(u->target, &sb) == 0;
+		int existed = fstatat(u->put_dirfd, u->put_leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0;
 
 		if (existed && S_ISDIR(sb.st_mode)) {
 			st = 409;
 			break;
 		}
-		close(u->fd);
-		u->fd = -1;
-		if (rename(u->tmp, u->target) < 0) {
-			st = errno_status(errno);
+		if ((st = put_commit(u)) != 0)
 			break;
-		}
-		u->tmp[0] = '\0';
 		u->done = 1;
 		upload_free(c);
 		http_begin(c, existed ? 204 : 201);
@@ -459,7 +563,7 @@ int upload_begin(struct conn *c)
 	u = calloc(1, sizeof(*u));
 	if (u == NULL)
 		return 500;
-	u->fd = -1;
+	u->fd = u->dirfd = u->put_dirfd = -1;
 	c->up = u;
 	while (*rel == '/')
 		rel++;
@@ -472,23 +576,20 @@ int upload_begin(struct conn *c)
 			return 409; /* a directory */
 		if (snprintf(u->target, sizeof(u->target), "%s/%s", lc->upload_store, rel) >= (int)sizeof(u->target))
 			return 414;
-		if (stat(u->target, &sb) == 0) {
+		/* The target's directory, reached below the store without
+		 * following a symbolic link: a linked directory cannot lead a
+		 * write outside. */
+		u->put_dirfd = beneath_parent(lc->upload_store, rel, &u->put_leaf);
+		if (u->put_dirfd < 0)
+			return errno == ELOOP || errno == EXDEV ? 403 : errno_status(errno);
+		u->put_leaf = strrchr(u->target, '/') + 1;
+		if (fstatat(u->put_dirfd, u->put_leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (S_ISDIR(sb.st_mode))
 				return 409;
 			if ((st = file_preconditions(c, &sb)) != 0)
 				return 412;
 		} else if ((st = file_preconditions(c, NULL)) != 0) {
 			return 412;
-		}
-		{
-			/* The parent must exist inside the store. */
-			char *slash = strrchr(u->target, '/');
-
-			*slash = '\0';
-			st = stat(u->target, &sb) == 0 && S_ISDIR(sb.st_mode) ? 0 : 409;
-			*slash = '/';
-			if (st)
-				return st;
 		}
 	} else if (ct != NULL && ct->value.len >= 19 && strncasecmp(ct->value.p, "multipart/form-data", 19) == 0) {
 		u->mode = UP_MULTIPART;
@@ -518,6 +619,11 @@ void upload_free(struct conn *c)
 	if (u == NULL)
 		return;
 	drop_tmp(u);
+	if (u->dirfd >= 0)
+		close(u->dirfd);
+	if (u->put_dirfd >= 0)
+		close(u->put_dirfd);
+	upname_free(&u->memo);
 	for (size_t i = 0; i < u->nstored; i++) {
 		if (!u->done)
 			unlink(u->stored[i]);
@@ -527,4 +633,42 @@ void upload_free(struct conn *c)
 	free(u->list);
 	free(u);
 	c->up = NULL;
+}
+
+/* Removes the `.upload-*` files one store directory holds. */
+static void sweep_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (strncmp(de->d_name, ".upload-", 8) != 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	if (n)
+		log_error("upload: removed %zu stale temporary file%s from %s", n, n == 1 ? "" : "s", dir);
+}
+
+void upload_sweep(const struct config *cf)
+{
+	for (size_t i = 0; i < cf->nservers; i++) {
+		const struct server_conf *s = &cf->servers[i];
+
+		for (size_t j = 0; j <= s->nlocs; j++) {
+			const struct loc_conf *lc = j < s->nlocs ? &s->locs[j] : &s->srv;
+
+			if (lc->upload_store != NULL)
+				sweep_dir(lc->upload_store);
+		}
+	}
 }
