@@ -351,6 +351,29 @@ static const struct err_case err_cases[] = {
 	{ __LINE__, "max_connections 0;\n", AT(1) "invalid value \"0\" in \"max_connections\" directive" },
 	{ __LINE__, "max_connections 1000001;\n", AT(1) "invalid value \"1000001\" in \"max_connections\" directive" },
 	{ __LINE__, "max_connections many;\n", AT(1) "invalid value \"many\" in \"max_connections\" directive" },
+	{ __LINE__, "cgi_max_processes 0;\n", AT(1) "invalid value \"0\" in \"cgi_max_processes\" directive" },
+	{ __LINE__, "cgi_max_processes 1000001;\n",
+	  AT(1) "invalid value \"1000001\" in \"cgi_max_processes\" directive" },
+	{ __LINE__, "cgi_max_processes -1;\n", AT(1) "invalid value \"-1\" in \"cgi_max_processes\" directive" },
+	{ __LINE__, "cgi_max_processes;\n", AT(1) "invalid number of arguments in \"cgi_max_processes\" directive" },
+	{ __LINE__, "server {\n cgi_max_processes 4;\n}\n",
+	  AT(2) "\"cgi_max_processes\" directive is not allowed here" },
+	{ __LINE__, "cgi_max_processes 4;\ncgi_max_processes 4;\n",
+	  AT(2) "\"cgi_max_processes\" directive is duplicate" },
+	{ __LINE__, "server {\n location / {\n  upload_max_files 0;\n }\n}",
+	  AT(3) "invalid value \"0\" in \"upload_max_files\" directive" },
+	{ __LINE__, "server {\n upload_max_files 10k;\n}",
+	  AT(2) "invalid value \"10k\" in \"upload_max_files\" directive" },
+	{ __LINE__, "upload_max_files 1 2;\n", AT(1) "invalid number of arguments in \"upload_max_files\" directive" },
+	{ __LINE__, "server {\n upload_max_files 5;\n upload_max_files 6;\n}",
+	  AT(3) "\"upload_max_files\" directive is duplicate" },
+	{ __LINE__, "server {\n disable_symlinks maybe;\n}",
+	  AT(2) "invalid value \"maybe\" in \"disable_symlinks\" directive, it must be \"on\" or \"off\"" },
+	{ __LINE__, "disable_symlinks;\n", AT(1) "invalid number of arguments in \"disable_symlinks\" directive" },
+	{ __LINE__, "server {\n location / {\n  upload_active_inline yes;\n }\n}",
+	  AT(3) "invalid value \"yes\" in \"upload_active_inline\" directive, it must be \"on\" or \"off\"" },
+	{ __LINE__, "upload_active_inline on;\nupload_active_inline off;\n",
+	  AT(2) "\"upload_active_inline\" directive is duplicate" },
 	{ __LINE__, "server {\n index \"\";\n}", AT(2) "invalid value \"\" in \"index\" directive" },
 	{ __LINE__, "server {\n access_log \"\";\n}", AT(2) "invalid value \"\" in \"access_log\" directive" },
 
@@ -1121,6 +1144,48 @@ static void test_logs_and_limits(void **state)
 
 	cf = OK("max_connections 1;\nserver {}\n");
 	assert_int_equal(cf->max_connections, 1);
+	assert_int_equal(cf->cgi_max_processes, 0); /* the server picks 16 per core */
+	config_free(cf);
+
+	cf = OK("cgi_max_processes 3;\nserver {}\n");
+	assert_int_equal(cf->cgi_max_processes, 3);
+	config_free(cf);
+}
+
+/* upload_max_files, disable_symlinks, upload_active_inline: defaults and
+ * top -> server -> location inheritance. */
+static void test_hostile_limits(void **state)
+{
+	struct config *cf = OK("server {\n location /a {\n }\n}\n");
+	const struct loc_conf *l;
+
+	(void)state;
+	l = &cf->servers[0].srv;
+	assert_int_equal(l->upload_max_files, 1000);
+	assert_int_equal(l->disable_symlinks, 0);
+	assert_int_equal(l->upload_active_inline, 0);
+	l = &cf->servers[0].locs[0];
+	assert_int_equal(l->upload_max_files, 1000);
+	assert_int_equal(l->disable_symlinks, 0);
+	assert_int_equal(l->upload_active_inline, 0);
+	config_free(cf);
+
+	cf = OK("upload_max_files 7;\ndisable_symlinks on;\nupload_active_inline ON;\n"
+		"server {\n location /a {\n }\n location /b {\n  upload_max_files 1;\n"
+		"  disable_symlinks off;\n  upload_active_inline off;\n }\n}\n"
+		"server {\n upload_max_files 1000000;\n disable_symlinks off;\n location /c {\n }\n}\n");
+	l = &cf->servers[0].locs[0];
+	assert_int_equal(l->upload_max_files, 7);
+	assert_int_equal(l->disable_symlinks, 1);
+	assert_int_equal(l->upload_active_inline, 1);
+	l = &cf->servers[0].locs[1];
+	assert_int_equal(l->upload_max_files, 1);
+	assert_int_equal(l->disable_symlinks, 0);
+	assert_int_equal(l->upload_active_inline, 0);
+	l = &cf->servers[1].locs[0];
+	assert_int_equal(l->upload_max_files, 1000000);
+	assert_int_equal(l->disable_symlinks, 0);
+	assert_int_equal(l->upload_active_inline, 1);
 	config_free(cf);
 }
 
@@ -1695,6 +1760,7 @@ int main(void)
 		cmocka_unit_test(test_inheritance),
 		cmocka_unit_test(test_top_after_server),
 		cmocka_unit_test(test_logs_and_limits),
+		cmocka_unit_test(test_hostile_limits),
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_config_mime),
 		cmocka_unit_test(test_include),
