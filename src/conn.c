@@ -355,7 +355,9 @@ static int flush_out(struct conn *c)
 			}
 			return 1;
 		}
-		if (c->cgi != NULL) {
+		/* A 100 Continue is not the script's response: a CGI sink is
+		 * not running yet and has nothing to stream. */
+		if (c->cgi != NULL && !c->interim) {
 			int r;
 
 			c->out.len = c->out_off = 0;
