@@ -438,12 +438,12 @@ def test_if_modified_since_malformed_ignored(srv, value):
 
 
 def test_if_modified_since_in_the_future(srv):
-	"""RFC 9110 no longer calls a future date invalid; either answer is
-	fine, but it must be a clean one."""
+	"""A date later than the server's clock cannot be one it sent: the
+	field is ignored and the file served (200), cleanly."""
 	r1, r2 = pipelined_then_get(srv, req("GET", "/r.txt",
 	                                     {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}))
-	assert r1.status in (200, 304)
-	assert r1.body == (RANGE if r1.status == 200 else b"")
+	assert r1.status == 200
+	assert r1.body == RANGE
 	assert_second_ok(r2)
 
 
@@ -655,11 +655,10 @@ def test_absolute_form_other_host(srv, target, body):
 
 @pytest.mark.rfc("9110", "9.3.7", "MUST")
 def test_options_asterisk(srv):
+	"""OPTIONS * is answered for the server: 204 with Allow, OPTIONS in it."""
 	r = ex(srv, req("OPTIONS", "*"))
-	assert r.status != 400
-	assert r.status in (200, 204, 405, 501)
-	if r.status == 405:
-		assert r.has("Allow")
+	assert r.status == 204, r
+	assert "OPTIONS" in {m.strip() for m in r.header("Allow", "").split(",")}
 
 
 def test_asterisk_form_with_other_method_400(srv):

@@ -287,6 +287,20 @@ def test_if_modified_since_later_304(srv):
 
 
 @pytest.mark.rfc("9110", "13.1.3", "MUST")
+@pytest.mark.parametrize("ahead", [86400, 365 * 86400, 75 * 365 * 86400])
+def test_if_modified_since_in_the_future_ignored(srv, ahead):
+	"""Later than the server's clock: not a date this server sent, ignored
+	(a file modified before it would otherwise be 304)."""
+	r = cond(srv, {"If-Modified-Since": wsh.imf_date(time.time() + ahead)})
+	assert r.status == 200 and r.body == b"fixed mtime"
+
+
+def test_if_modified_since_now_still_304(srv):
+	r = cond(srv, {"If-Modified-Since": wsh.imf_date(time.time() - 2)})
+	assert r.status == 304
+
+
+@pytest.mark.rfc("9110", "13.1.3", "MUST")
 def test_if_modified_since_earlier_200(srv):
 	r = cond(srv, {"If-Modified-Since": wsh.imf_date(FIXED_TS - 1)})
 	assert r.status == 200 and r.body == b"fixed mtime"

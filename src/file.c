@@ -255,7 +255,10 @@ int file_preconditions(struct conn *c, const struct stat *st)
 	r = tag_list(c, "If-None-Match", etag, st != NULL, 1);
 	if (r == 1)
 		return safe ? 304 : 412;
-	if (r < 0 && safe && st != NULL && date_field(c, "If-Modified-Since", &t) && st->st_mtime <= t)
+	/* A date later than our clock cannot come from this server: such an
+	 * If-Modified-Since is ignored (RFC 9110 13.1.3). */
+	if (r < 0 && safe && st != NULL && date_field(c, "If-Modified-Since", &t) && t <= c->sv->now &&
+	    st->st_mtime <= t)
 		return 304;
 	return 0;
 }

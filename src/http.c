@@ -92,31 +92,36 @@ void http_page(struct conn *c, int status, const char *extra_hdr, const char *ex
 		obuf_add(&c->out, body.p, body.len);
 }
 
-size_t http_allow(const struct conn *c, char *out, size_t n)
+/* The methods lc really serves: its allow_methods, less PUT without an
+ * upload_store and POST with neither a store nor a script. */
+static unsigned allow_mask(const struct loc_conf *lc)
 {
-	const struct loc_conf *lc = c->loc;
-	unsigned m;
-	size_t len = 0;
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} names[] = { { M_GET, "GET" }, { M_HEAD, "HEAD" }, { M_POST, "POST" },
-		      { M_PUT, "PUT" }, { M_DELETE, "DELETE" } };
+	unsigned m = lc->methods;
 
-	if (lc == NULL)
-		return 0;
-	m = lc->methods;
-	/* Only offer what this location can really do. */
 	if (lc->upload_store == NULL) {
 		m &= ~(unsigned)M_PUT;
 		if (lc->ncgi == 0)
 			m &= ~(unsigned)M_POST;
 	}
+	return m;
+}
+
+/* Writes the Allow value for the methods in m (and OPTIONS when options
+ * is set) to out[0..n).  Returns its length. */
+static size_t allow_format(unsigned m, int options, char *out, size_t n)
+{
+	size_t len = 0;
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = { { M_GET, "GET" }, { M_HEAD, "HEAD" }, { M_POST, "POST" },
+		      { M_PUT, "PUT" }, { M_DELETE, "DELETE" }, { 0, "OPTIONS" } };
+
 	out[0] = '\0';
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		size_t l = strlen(names[i].name);
 
-		if (!(m & names[i].bit) || len + l + 3 > n)
+		if (!(names[i].bit ? (m & names[i].bit) != 0 : options) || len + l + 3 > n)
 			continue;
 		if (len) {
 			memcpy(out + len, ", ", 2);
@@ -126,6 +131,38 @@ size_t http_allow(const struct conn *c, char *out, size_t n)
 		len += l;
 	}
 	return len;
+}
+
+size_t http_allow(const struct conn *c, char *out, size_t n)
+{
+	if (c->loc == NULL)
+		return 0;
+	return allow_format(allow_mask(c->loc), 0, out, n);
+}
+
+/* RFC 9110 9.3.7: OPTIONS is answered, never refused: 204 with what the
+ * target's location allows (the same list as a 405's Allow) plus OPTIONS.
+ * For "*" the list covers the server as a whole: its own settings and
+ * every location that is not a `return`. */
+static void options_reply(struct conn *c)
+{
+	char allow[64];
+	unsigned m;
+
+	if (c->req.target.len == 1 && c->req.target.p[0] == '*') {
+		m = allow_mask(&c->srv->srv);
+		for (size_t i = 0; i < c->srv->nlocs; i++)
+			if (c->srv->locs[i].ret_code == 0)
+				m |= allow_mask(&c->srv->locs[i]);
+	} else {
+		m = allow_mask(c->loc);
+	}
+	allow_format(m, 1, allow, sizeof(allow));
+	http_begin(c, 204);
+	if (c->state == CONN_CLOSE)
+		return;
+	obuf_printf(&c->out, "Allow: %s\r\n", allow);
+	http_end_head(c, NULL, -1);
 }
 
 /* Serves the configured error_page for status, if any and if it is a
@@ -340,13 +377,19 @@ void http_handle_head(struct conn *c)
 	keep_log_fields(c);
 
 	if (rq->target.len == 1 && rq->target.p[0] == '*') {
-		/* Asterisk-form (RFC 9112 3.2.4) exists only for OPTIONS, which
-		 * is never among the allowed methods: 405 for the server. */
+		/* Asterisk-form (RFC 9112 3.2.4) exists only for OPTIONS: it
+		 * asks about the server as a whole. */
 		c->srv = route_server(c->sv->cf, c->laddr, c->lport, rq->host);
 		if (c->srv == NULL)
 			c->srv = c->ls->def;
 		c->loc = &c->srv->srv;
-		http_error(c, rq->method_id == METHOD_OPTIONS ? 405 : 400);
+		if (rq->method_id != METHOD_OPTIONS)
+			http_error(c, 400);
+		else if (rq->framing == FRAMING_LENGTH && c->loc->max_body &&
+			 rq->content_length > c->loc->max_body)
+			http_error(c, 413);
+		else
+			start_body(c); /* a body is read and dropped, then answered */
 		return;
 	}
 	st = uri_normalize(rq->target, c->path, sizeof(c->path), &plen, &q);
@@ -378,7 +421,8 @@ void http_handle_head(struct conn *c)
 		return;
 	}
 	bit = route_method_bit(rq->method);
-	if (bit == 0 || !(c->loc->methods & bit)) {
+	/* OPTIONS is always allowed; allow_methods cannot switch it off. */
+	if (rq->method_id != METHOD_OPTIONS && (bit == 0 || !(c->loc->methods & bit))) {
 		http_error(c, 405);
 		return;
 	}
@@ -423,6 +467,9 @@ void http_dispatch(struct conn *c)
 	switch (c->req.method_id) {
 	case METHOD_DELETE:
 		file_delete(c);
+		break;
+	case METHOD_OPTIONS:
+		options_reply(c);
 		break;
 	default:
 		if (cgi_match(c)) {
