@@ -46,6 +46,7 @@ struct upload {
 	size_t list_len;
 	char first[UPLOAD_NAME_MAX + 1]; /* first stored file name */
 	int in_file;                /* current multipart part is a file */
+	int skip;                   /* current part is an empty file input: dropped */
 	char field[UPLOAD_FIELD_MAX + 1];
 	size_t field_len;
 	char field_name[256];
@@ -313,6 +314,11 @@ static int mp_begin(void *ctx, const struct multipart_part *part)
 	int st;
 
 	u->in_file = part->has_filename;
+	/* filename="" is what a browser sends for a file input left empty:
+	 * no file, not an error; the part is skipped. */
+	u->skip = u->in_file && part->filename[0] == '\0';
+	if (u->skip)
+		return 0;
 	if (!u->in_file) {
 		snprintf(u->field_name, sizeof(u->field_name), "%s", part->name);
 		u->field_len = 0;
@@ -336,6 +342,8 @@ static int mp_data(void *ctx, const char *data, size_t len)
 	struct upload *u = c->up;
 	int st;
 
+	if (u->skip)
+		return 0;
 	if (!u->in_file) {
 		size_t room = UPLOAD_FIELD_MAX - u->field_len;
 
@@ -358,6 +366,8 @@ static int mp_end(void *ctx)
 	struct upload *u = c->up;
 	int st;
 
+	if (u->skip)
+		return 0;
 	if (!u->in_file) {
 		list_add(u, "field", u->field_name, u->field_len);
 		return 0;
@@ -477,18 +487,13 @@ static void reply(struct conn *c, struct upload *u)
 	if (c->state == CONN_CLOSE)
 		return;
 	if (u->first[0]) {
-		/* Location: the request path (its directory for a raw body)
-		 * joined with the stored name. */
-		const char *base = c->path;
-		size_t pl = strlen(c->path), n;
+		/* Location: the store location's path joined with the stored
+		 * name.  Every file lands at the top of the store, which is
+		 * what the location prefix names (it serves the store via
+		 * alias), whatever the request path below it was. */
+		const char *base = c->loc->prefix;
+		size_t n = uri_encode_path(base, strlen(base), loc, sizeof(loc));
 
-		/* A raw body is stored at the top of the store, which is what
-		 * the location prefix names (it serves the store via alias). */
-		if (u->mode == UP_RAW) {
-			base = c->loc->prefix;
-			pl = strlen(base);
-		}
-		n = uri_encode_path(base, pl, loc, sizeof(loc));
 		if (n != (size_t)-1) {
 			if (n == 0 || loc[n - 1] != '/')
 				loc[n++] = '/';
