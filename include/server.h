@@ -106,6 +106,7 @@ struct conn {
 	uint64_t sent;            /* bytes written for this response */
 	int wait_cgi;             /* CONN_WRITE paused until the CGI pipe has data */
 	int can_write;            /* poll() reported POLLOUT in this dispatch */
+	int rd_eof;               /* the client shut down its sending side */
 
 	struct upload *up;
 	struct cgi_proc *cgi;

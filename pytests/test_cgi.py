@@ -609,11 +609,13 @@ def test_silent_after_head_closes_connection(srv):
 
 
 def test_client_gone_script_killed(srv):
+	"""A reset says the client is gone (a FIN alone is a half-close, which
+	is still answered: see test_half_close.py)."""
 	tag = "gone-%d" % os.getpid()
 	c = wsh.Conn(srv.port)
 	c.send(get("/cgi/hang.py?" + tag, host="cgi.test"))
 	pid = read_pid(srv.root / "cgi" / "pids" / (tag + ".pid"))
-	c.close()
+	c.abort()
 	assert wait_for(lambda: not pid_alive(pid), wsh.T(5)), \
 		"the script outlived its client by 5s"
 	static_ok(srv)

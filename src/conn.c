@@ -173,11 +173,13 @@ void conn_update(struct conn *c)
 		ev = POLLIN;
 		break;
 	case CONN_WRITE:
-		/* While a CGI is silent, watch for the client leaving. */
-		ev = c->wait_cgi ? POLLRDHUP : POLLOUT;
+		/* While a CGI is silent, watch for the client leaving (once its
+		 * FIN was seen, only a reset is left to report: POLLERR and
+		 * POLLHUP come unasked). */
+		ev = c->wait_cgi ? (c->rd_eof ? 0 : POLLRDHUP) : POLLOUT;
 		break;
 	case CONN_CGI:
-		ev = POLLRDHUP;
+		ev = c->rd_eof ? 0 : POLLRDHUP;
 		break;
 	case CONN_CLOSE:
 		ev = 0;
@@ -547,19 +549,17 @@ static void conn_event(struct loop *lp, int fd, short re, void *ctx)
 		return;
 	}
 	case CONN_WRITE:
-		if ((re & POLLERR) || (c->wait_cgi && (re & (POLLRDHUP | POLLHUP)))) {
-			conn_close(c);
-			return;
-		}
-		break;
 	case CONN_CGI:
-		/* Nothing to read from the client now; a hang-up means it left
-		 * (like nginx, a half-close counts as leaving): the script is
-		 * killed with the connection. */
-		if (re & (POLLRDHUP | POLLHUP | POLLERR)) {
+		/* A reset means the client left: the script is killed with the
+		 * connection.  A FIN alone is a half-close, not an abort (RFC
+		 * 9112 9.6): the request is complete, so it is still answered;
+		 * a client that really left shows when a write fails. */
+		if ((re & POLLERR) || ((c->state == CONN_CGI || c->wait_cgi) && (re & POLLHUP))) {
 			conn_close(c);
 			return;
 		}
+		if (re & POLLRDHUP)
+			c->rd_eof = 1;
 		break;
 	case CONN_CLOSE:
 		return;
