@@ -162,6 +162,7 @@ def test_cgi_http10_after_half_close(srv):
 		assert r.status == 200 and r.body == b"slow done\n"
 
 
+@pytest.mark.rfc("9112", "9.6", "SHOULD")
 def test_pipelined_before_fin_all_answered(srv):
 	data = (get("/cgi/slow.py?0.3") + get("/a.txt") +
 	        req("POST", "/cgi/echo.py", {"Content-Length": "3"}, b"abc") + get("/cgi/slow.py?0"))
