@@ -120,6 +120,16 @@ def test_empty_input_chunked(srv):
 		assert c.read_response().status in (200, 403)  # the connection goes on
 
 
+def test_empty_name_with_data_is_400(srv):
+	"""filename="" with data is not an empty input but a file without a
+	name: 400, and nothing of the request is stored."""
+	name = "keep-%s.txt" % uuid.uuid4().hex[:8]
+	before = listing(srv)
+	r = post(srv, [fpart("ok", name, b"fine"), fpart("file", "", b"data")])
+	assert r.status == 400
+	assert listing(srv) == before
+
+
 def test_a_name_that_reduces_to_nothing_is_still_400(srv):
 	"""Only filename="" is an empty input; "dir/" names no file → 400."""
 	before = listing(srv)

@@ -314,8 +314,9 @@ static int mp_begin(void *ctx, const struct multipart_part *part)
 	int st;
 
 	u->in_file = part->has_filename;
-	/* filename="" is what a browser sends for a file input left empty:
-	 * no file, not an error; the part is skipped. */
+	/* filename="" with no data is what a browser sends for a file input
+	 * left empty: no file, not an error; the part is skipped (data in
+	 * it would be a file without a name: 400). */
 	u->skip = u->in_file && part->filename[0] == '\0';
 	if (u->skip)
 		return 0;
@@ -342,8 +343,12 @@ static int mp_data(void *ctx, const char *data, size_t len)
 	struct upload *u = c->up;
 	int st;
 
-	if (u->skip)
-		return 0;
+	if (u->skip) {
+		if (len == 0)
+			return 0;
+		u->err = 400;
+		return -1;
+	}
 	if (!u->in_file) {
 		size_t room = UPLOAD_FIELD_MAX - u->field_len;
 
