@@ -233,6 +233,25 @@ def test_cgi_waiting_client_gone_never_starts(server):
 	assert not (srv.root / "cgi" / "mark-gone").exists()
 
 
+def test_cgi_never_started_for_client_gone(server):
+	"""A client that leaves before its body is complete, or resets right
+	after sending it, never starts a script."""
+	srv = _cgi_server(server, CGI_CONF.replace("cgi_max_processes 2;", ""))
+	c = wsh.Conn(srv.port)
+	c.send(req("POST", "/cgi/mark.py?partial", {"Content-Length": "100"}, b"x" * 10))
+	time.sleep(0.2)
+	c.close()
+	c = wsh.Conn(srv.port)
+	c.send(req("POST", "/cgi/mark.py?reset", {"Content-Length": "3"}, b"abc"))
+	c.abort()
+	time.sleep(0.5)
+	r, _ = _get_ok(srv, "/cgi/mark.py?after")
+	assert r.status == 200
+	assert (srv.root / "cgi" / "mark-after").exists()
+	assert not (srv.root / "cgi" / "mark-partial").exists()
+	assert not (srv.root / "cgi" / "mark-reset").exists()
+
+
 def _gone(pid):
 	try:
 		with open("/proc/%d/stat" % pid) as f:

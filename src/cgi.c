@@ -367,10 +367,16 @@ static void start(struct conn *c)
 /* With cgi_max_processes scripts running, the request waits in line (in
  * CONN_CGI, so a client that leaves is closed as usual) until a slot
  * ends or cgi_timeout passes (then 503, see cgi_waiting). */
+static int client_gone(const struct conn *c);
+
 static void sink_end(struct conn *c)
 {
 	struct server *sv = c->sv;
 
+	if (client_gone(c)) {
+		conn_close(c); /* reset or closed both ways: no script for nobody */
+		return;
+	}
 	if (sv->cgi_running < sv->cgi_max) {
 		start(c);
 		return;
