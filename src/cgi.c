@@ -365,7 +365,7 @@ static void start(struct conn *c)
 }
 
 /* With cgi_max_processes scripts running, the request waits in line (in
- * CONN_CGI, so a client that leaves is closed as usual) until a slot
+ * CONN_CGI, so a client that resets is closed as usual) until a slot
  * ends or cgi_timeout passes (then 503, see cgi_waiting). */
 static int client_gone(const struct conn *c);
 

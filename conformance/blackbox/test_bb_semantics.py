@@ -162,10 +162,22 @@ def test_304_keeps_etag_and_date(t):
 
 @rfc("9110", "13.1.3", "SHOULD")
 def test_if_modified_since_304(t):
-	lm = get(t, "/" + README).header("Last-Modified")
+	r = get(t, "/" + README)
+	lm = r.header("Last-Modified")
 	assert get(t, "/" + README, [("If-Modified-Since", lm)]).status == 304
-	later = bbhttp.imf(bbhttp.parse_imf(lm) + 3600)
+	# Later than Last-Modified, but not later than the server's clock (a
+	# date from the future is ignored).
+	later = bbhttp.imf(min(bbhttp.parse_imf(lm) + 3600, bbhttp.parse_imf(r.header("Date"))))
 	assert get(t, "/" + README, [("If-Modified-Since", later)]).status == 304
+
+
+@rfc("9110", "13.1.3", "SHOULD")
+def test_if_modified_since_in_the_future_ignored(t):
+	"""A date later than the server's clock cannot be one it sent: 200."""
+	r = get(t, "/" + README)
+	future = bbhttp.imf(bbhttp.parse_imf(r.header("Date")) + 365 * 86400)
+	r = get(t, "/" + README, [("If-Modified-Since", future)])
+	assert r.status == 200 and r.body
 
 
 @rfc("9110", "13.1.3", "SHOULD")
