@@ -8,7 +8,8 @@
 #   make fuzz-afl HARNESS=request [AFL_SECONDS=600]   AFL++ campaign
 #   make fuzz-cmin                  minimise fuzz/corpus/* with -merge=1
 
-FUZZ_HARNESSES := request chunked uri range cgi_head multipart config route
+FUZZ_HARNESSES := request chunked uri range cgi_head multipart config route \
+	differential
 
 # Sources of each harness (src/slice.c is added to all).
 FUZZ_SRC_request   := src/request.c
@@ -19,11 +20,17 @@ FUZZ_SRC_cgi_head  := src/cgi_head.c
 FUZZ_SRC_multipart := src/multipart.c
 FUZZ_SRC_config    := src/config.c
 FUZZ_SRC_route     := src/route.c src/config.c src/uri.c
+FUZZ_SRC_differential := src/request.c src/chunked.c src/uri.c
+
+# Libraries linked into one harness only (never into webserv): the
+# differential harness's second parser, Debian's libhttp-parser-dev.
+FUZZ_LIBS_differential := -lhttp_parser
 
 # Per-harness libFuzzer options: longer inputs where the limits are large.
 FUZZ_OPT_request   := -max_len=36000
 FUZZ_OPT_cgi_head  := -max_len=20000
 FUZZ_OPT_multipart := -max_len=12000
+FUZZ_OPT_differential := -max_len=36000
 
 FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 20
@@ -53,18 +60,18 @@ FUZZ_DEPS  := fuzz/fuzz.h fuzz/fuzz.mk $(wildcard include/*.h)
 $(FUZZ_OUT)/libfuzzer/fuzz_%: fuzz/fuzz_%.c $(FUZZ_DEPS) src/slice.c $$(FUZZ_SRC_$$*)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_BASE) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ \
-		$< $(FUZZ_SRC_$*) src/slice.c
+		$< $(FUZZ_SRC_$*) src/slice.c $(FUZZ_LIBS_$*)
 
 $(FUZZ_OUT)/replay/fuzz_%: fuzz/fuzz_%.c fuzz/replay.c $(FUZZ_DEPS) src/slice.c $$(FUZZ_SRC_$$*)
 	@mkdir -p $(@D)
 	$(FUZZ_REPLAY_CC) $(FUZZ_BASE) $(FUZZ_SAN) -o $@ \
-		$< fuzz/replay.c $(FUZZ_SRC_$*) src/slice.c
+		$< fuzz/replay.c $(FUZZ_SRC_$*) src/slice.c $(FUZZ_LIBS_$*)
 
 # AFL++ persistent mode through fuzz/replay.c's __AFL_LOOP, with ASan.
 $(FUZZ_OUT)/afl/fuzz_%: fuzz/fuzz_%.c fuzz/replay.c $(FUZZ_DEPS) src/slice.c $$(FUZZ_SRC_$$*)
 	@mkdir -p $(@D)
 	AFL_USE_ASAN=1 AFL_USE_UBSAN=1 AFL_QUIET=1 $(FUZZ_AFL_CC) $(FUZZ_BASE) \
-		-o $@ $< fuzz/replay.c $(FUZZ_SRC_$*) src/slice.c
+		-o $@ $< fuzz/replay.c $(FUZZ_SRC_$*) src/slice.c $(FUZZ_LIBS_$*)
 
 fuzz-build: $(FUZZ_LF_BINS) $(FUZZ_REPLAY_BINS)
 
