@@ -2,11 +2,14 @@
 # variable here starts with FUZZ_ (or AFL_) so nothing clashes with it.
 #
 #   make fuzz-build                 libFuzzer + replay binaries (build/fuzz/)
-#   make fuzz [FUZZ_SECONDS=60]     every libFuzzer harness in turn
-#   make fuzz-smoke                 the same, FUZZ_SMOKE_SECONDS (20) each
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_MODE=fast] [FUZZ_ARGS=-fork=N]
+#                                   every libFuzzer harness in turn
+#   make fuzz-smoke                 the same, FUZZ_SMOKE_SECONDS (20) each, full oracles
 #   make fuzz-replay                corpora + regressions, no libFuzzer (make test)
-#   make fuzz-afl HARNESS=request [AFL_SECONDS=600]   AFL++ campaign
+#   make fuzz-afl HARNESS=request [AFL_SECONDS=600] [JOBS=N] [FUZZ_MODE=fast]
+#                                   AFL++: one main (-M) and N-1 secondaries (-S)
 #   make fuzz-cmin                  minimise fuzz/corpus/* with -merge=1
+#   make oss-fuzz-check             fuzz/oss-fuzz/build.sh as OSS-Fuzz runs it, each fuzzer briefly
 
 FUZZ_HARNESSES := request chunked uri range cgi_head multipart config route \
 	differential
@@ -41,13 +44,20 @@ FUZZ_EXTRA_CFLAGS  ?=
 FUZZ_ARGS          ?=
 AFL_SECONDS        ?= 600
 HARNESS            ?= request
+JOBS               ?= 1
+# full: every oracle (smoke, replay); fast: the prefix and split oracles
+# of request, chunked, cgi_head and multipart try one input-chosen point.
+FUZZ_MODE          ?= full
+OSS_FUZZ_SECONDS   ?= 5
 
 FUZZ_OUT   := build/fuzz
 FUZZ_WARN  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 FUZZ_BASE  := -std=c17 -D_GNU_SOURCE $(FUZZ_WARN) -g -O1 -fno-omit-frame-pointer \
 	-Iinclude -Ifuzz $(FUZZ_EXTRA_CFLAGS)
 FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_SUFFIX      := $(if $(filter fast,$(FUZZ_MODE)),-fast,)
 FUZZ_LF_BINS     := $(FUZZ_HARNESSES:%=$(FUZZ_OUT)/libfuzzer/fuzz_%)
+FUZZ_RUN_BINS    := $(FUZZ_HARNESSES:%=$(FUZZ_OUT)/libfuzzer$(FUZZ_SUFFIX)/fuzz_%)
 FUZZ_REPLAY_BINS := $(FUZZ_HARNESSES:%=$(FUZZ_OUT)/replay/fuzz_%)
 FUZZ_DEPS  := fuzz/fuzz.h fuzz/fuzz.mk $(wildcard include/*.h)
 
@@ -55,11 +65,16 @@ FUZZ_DEPS  := fuzz/fuzz.h fuzz/fuzz.mk $(wildcard include/*.h)
 .SECONDEXPANSION:
 
 .PHONY: fuzz fuzz-build fuzz-replay fuzz-replay-build fuzz-smoke fuzz-afl \
-	fuzz-cmin fuzz-clean
+	fuzz-cmin fuzz-clean fuzz-deps fuzz-list oss-fuzz-check
 
 $(FUZZ_OUT)/libfuzzer/fuzz_%: fuzz/fuzz_%.c $(FUZZ_DEPS) src/slice.c $$(FUZZ_SRC_$$*)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_BASE) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ \
+		$< $(FUZZ_SRC_$*) src/slice.c $(FUZZ_LIBS_$*)
+
+$(FUZZ_OUT)/libfuzzer-fast/fuzz_%: fuzz/fuzz_%.c $(FUZZ_DEPS) src/slice.c $$(FUZZ_SRC_$$*)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_BASE) -DFUZZ_FAST -fsanitize=fuzzer $(FUZZ_SAN) -o $@ \
 		$< $(FUZZ_SRC_$*) src/slice.c $(FUZZ_LIBS_$*)
 
 $(FUZZ_OUT)/replay/fuzz_%: fuzz/fuzz_%.c fuzz/replay.c $(FUZZ_DEPS) src/slice.c $$(FUZZ_SRC_$$*)
@@ -90,8 +105,8 @@ fuzz-replay: $(FUZZ_REPLAY_BINS)
 # (fuzz/corpus/H is read only), crashes to build/fuzz/artifacts/H-*, the
 # log to build/fuzz/logs/H.log; then its summary line.  One shell line.
 FUZZ_RUN_ONE = mkdir -p $(FUZZ_OUT)/work/$(1) fuzz/corpus/$(1); \
-	echo "== fuzz_$(1): $(2) s"; \
-	$(FUZZ_OUT)/libfuzzer/fuzz_$(1) -max_total_time=$(2) -timeout=25 \
+	echo "== fuzz_$(1): $(2) s $(3)"; \
+	$(FUZZ_OUT)/libfuzzer$(3)/fuzz_$(1) -max_total_time=$(2) -timeout=25 \
 		-dict=fuzz/http.dict -print_final_stats=1 \
 		-artifact_prefix=$(FUZZ_OUT)/artifacts/$(1)- $(FUZZ_OPT_$(1)) \
 		$(FUZZ_ARGS) $(FUZZ_OUT)/work/$(1) fuzz/corpus/$(1) \
@@ -100,28 +115,31 @@ FUZZ_RUN_ONE = mkdir -p $(FUZZ_OUT)/work/$(1) fuzz/corpus/$(1); \
 	sh fuzz/summary.sh $(1) $(FUZZ_OUT)/logs/$(1).log;
 
 FUZZ_RUN_ALL = @mkdir -p $(FUZZ_OUT)/logs $(FUZZ_OUT)/artifacts; fail=0; \
-	$(foreach h,$(FUZZ_HARNESSES),$(call FUZZ_RUN_ONE,$(h),$(1))) \
+	$(foreach h,$(FUZZ_HARNESSES),$(call FUZZ_RUN_ONE,$(h),$(1),$(2))) \
 	echo "logs: $(FUZZ_OUT)/logs/  crashes: $(FUZZ_OUT)/artifacts/"; \
 	exit $$fail
 
-fuzz: $(FUZZ_LF_BINS)
-	$(call FUZZ_RUN_ALL,$(FUZZ_SECONDS))
+fuzz: fuzz-deps
+	$(MAKE) $(FUZZ_RUN_BINS)
+	$(call FUZZ_RUN_ALL,$(FUZZ_SECONDS),$(FUZZ_SUFFIX))
 
-fuzz-smoke: $(FUZZ_LF_BINS)
-	$(call FUZZ_RUN_ALL,$(FUZZ_SMOKE_SECONDS))
+# The smoke always runs the full oracles.
+fuzz-smoke: fuzz-deps
+	$(MAKE) $(FUZZ_LF_BINS)
+	$(call FUZZ_RUN_ALL,$(FUZZ_SMOKE_SECONDS),)
+
+# clang and libFuzzer's runtime (ci/deps.sh adds libhttp-parser-dev).
+fuzz-deps:
+	@WEBSERV_EXTRA_PKGS="clang libclang-rt-14-dev" bash ci/deps.sh
 
 # AFL++ needs the afl++ package (ci/deps.sh installs it when root).
+# JOBS=N: one main instance (-M main) and N-1 secondaries (-S sK) on the
+# same output directory, each bounded by -V AFL_SECONDS (fuzz/afl.sh).
 fuzz-afl:
 	WEBSERV_EXTRA_PKGS=afl++ bash ci/deps.sh
-	$(MAKE) $(FUZZ_OUT)/afl/fuzz_$(HARNESS)
-	@mkdir -p $(FUZZ_OUT)/afl-out
-	AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 AFL_AUTORESUME=1 \
-		AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
-		afl-fuzz -i fuzz/corpus/$(HARNESS) -o $(FUZZ_OUT)/afl-out/$(HARNESS) \
-		-x fuzz/http.dict -V $(AFL_SECONDS) -- $(FUZZ_OUT)/afl/fuzz_$(HARNESS) \
-		> $(FUZZ_OUT)/afl-out/$(HARNESS).log 2>&1 || \
-		{ tail -20 $(FUZZ_OUT)/afl-out/$(HARNESS).log; exit 1; }
-	@sh fuzz/summary.sh --afl $(HARNESS) $(FUZZ_OUT)/afl-out/$(HARNESS)/default/fuzzer_stats
+	$(MAKE) $(FUZZ_OUT)/afl$(FUZZ_SUFFIX)/fuzz_$(HARNESS)
+	sh fuzz/afl.sh $(HARNESS) $(FUZZ_OUT)/afl$(FUZZ_SUFFIX)/fuzz_$(HARNESS) \
+		$(FUZZ_OUT)/afl-out/$(HARNESS) $(AFL_SECONDS) $(JOBS)
 
 # Merges fuzz/corpus/H and build/fuzz/work/H into a minimal fuzz/corpus/H.
 fuzz-cmin: $(FUZZ_LF_BINS)
@@ -139,3 +157,15 @@ fuzz-cmin: $(FUZZ_LF_BINS)
 
 fuzz-clean:
 	rm -rf $(FUZZ_OUT)
+
+# OSS-Fuzz's build contract run locally: build.sh with $$CC, $$CFLAGS,
+# $$LIB_FUZZING_ENGINE, $$SRC and $$OUT set as the base-builder image sets
+# them for libFuzzer + ASan, then each fuzzer in $$OUT for
+# OSS_FUZZ_SECONDS on its seed corpus.
+oss-fuzz-check: fuzz-deps
+	sh fuzz/oss-fuzz/check.sh $(FUZZ_OUT)/oss-fuzz $(OSS_FUZZ_SECONDS)
+
+# One line per harness: name, libFuzzer max_len (- for the default) and
+# its sources; read by fuzz/oss-fuzz/build.sh.
+fuzz-list:
+	@$(foreach h,$(FUZZ_HARNESSES),echo "$(h) $(or $(patsubst -max_len=%,%,$(FUZZ_OPT_$(h))),-) $(FUZZ_SRC_$(h)) src/slice.c";)

@@ -57,6 +57,7 @@ struct view {
 	struct text body;
 	size_t head_end;      /* offset just past the head */
 	size_t end;           /* offset just past the message */
+	size_t stop;          /* http_parser: where it stopped */
 	int keep_alive;
 	int upgrade;          /* http_parser: the connection is handed over */
 	int complete;
@@ -328,6 +329,7 @@ static void hp_parse(const char *in, size_t len, size_t off, struct view *v)
 	p.data = v;
 	n = http_parser_execute(&p, &hp_settings, copy, len - off);
 	free(copy);
+	v->stop = off + n;
 	v->upgrade = p.upgrade;
 	for (i = 0; i < v->nfields; i++) {
 		struct text *t = &v->value[i];
@@ -388,6 +390,9 @@ enum rule {
 	R_TARGET_BYTES,   /* D26 */
 	R_CHUNK_CRLF,     /* D27 */
 	R_HP_HEX,         /* D28 */
+	R_HP_CONN,        /* D29 */
+	R_HP_OWS,         /* D30 */
+	R_OPEN_CHUNK_EXT, /* O1: open, issue 9 */
 	R_COUNT
 };
 
@@ -401,6 +406,9 @@ static const char *const rule_name[R_COUNT] = {
 	"D22 http_parser Transfer-Encoding", "D23 trailer Connection",
 	"D24 field-name token", "D25 control in a field value",
 	"D26 target bytes", "D27 chunk CRLF", "D28 http_parser hex digit",
+	"D29 http_parser Connection list",
+	"D30 http_parser HTAB in OWS",
+	"O1 webserv accepts a chunk-ext that is not grammar (open)",
 };
 
 static int ieq(const struct text *t, const char *s)
@@ -829,6 +837,19 @@ static enum rule explain_ws_reject(const char *in, size_t len, size_t off,
 	return R_NONE;
 }
 
+/* 1*DIGIT with at most 18 digits (RFC 9110 8.6). */
+static int digits_only(const struct text *t)
+{
+	size_t i;
+
+	if (t == NULL || t->len == 0 || t->len > 18)
+		return 0;
+	for (i = 0; i < t->len; i++)
+		if (t->p[i] < '0' || t->p[i] > '9')
+			return 0;
+	return 1;
+}
+
 /* A field's name is longer than name but begins with it. */
 static int has_prefix_name(const struct view *v, const char *name)
 {
@@ -847,17 +868,34 @@ static int has_prefix_name(const struct view *v, const char *name)
 }
 
 /* http_parser rejected what webserv accepted. */
-static enum rule explain_hp_reject(const struct view *ws, const struct view *hp)
+static enum rule explain_hp_reject(const char *in, const struct view *ws,
+				   const struct view *hp)
 {
 	if (hp->why == HPE_INVALID_URL || hp->why == HPE_INVALID_PATH ||
 	    hp->why == HPE_INVALID_QUERY_STRING ||
 	    hp->why == HPE_INVALID_FRAGMENT || hp->why == HPE_INVALID_HOST)
 		return ws->target.len ? R_HP_URL : R_NONE;
-	if (hp->why == HPE_INVALID_TRANSFER_ENCODING &&
-	    ((!field(ws, "transfer-encoding") &&
-	      has_prefix_name(ws, "transfer-encoding")) ||
-	     (ws->frame == FR_CHUNKED && te_list_ok(ws))))
+	/* Framing fields in the trailer section (D23). */
+	if ((hp->why == HPE_INVALID_CONTENT_LENGTH ||
+	     hp->why == HPE_UNEXPECTED_CONTENT_LENGTH ||
+	     hp->why == HPE_INVALID_TRANSFER_ENCODING) &&
+	    ws->frame == FR_CHUNKED && hp->stop > ws->head_end)
+		return R_TRAILER_CONN;
+	if (hp->why == HPE_INVALID_CHUNK_SIZE && ws->frame == FR_CHUNKED &&
+	    chunk_rule(in, ws->end, ws->head_end) == R_CHUNK_LINE)
+		return R_OPEN_CHUNK_EXT;
+	if ((hp->why == HPE_INVALID_TRANSFER_ENCODING ||
+	     hp->why == HPE_UNEXPECTED_CONTENT_LENGTH) &&
+	    !field(ws, "transfer-encoding") &&
+	    has_prefix_name(ws, "transfer-encoding"))
 		return R_HP_TE;
+	if (hp->why == HPE_INVALID_TRANSFER_ENCODING &&
+	    ws->frame == FR_CHUNKED && te_list_ok(ws))
+		return R_HP_OWS;
+	if (hp->why == HPE_INVALID_CONTENT_LENGTH && ws->frame == FR_LENGTH &&
+	    count_fields(ws, "content-length") == 1 &&
+	    digits_only(field(ws, "content-length")))
+		return R_HP_OWS;
 	return R_NONE;
 }
 
@@ -919,9 +957,9 @@ static void finding(const char *what, size_t msg, const struct view *ws,
 	found = 1;
 }
 
-/* A Connection field lists "close" (RFC 9112 9.3: the connection then
- * does not persist, whatever else is listed). */
-static int has_close(const struct view *v)
+/* A Connection field lists the option (RFC 9110 7.6.1, a list whose
+ * empty elements are ignored, RFC 9110 5.6.1). */
+static int has_option(const struct view *v, const char *option)
 {
 	size_t i;
 
@@ -943,12 +981,24 @@ static int has_close(const struct view *v)
 				;
 			el.p = t->p + a;
 			el.len = b - a;
-			if (ieq(&el, "close"))
+			if (ieq(&el, option))
 				return 1;
 			s = e + 1;
 		}
 	}
 	return 0;
+}
+
+/* "close" is listed: RFC 9112 9.3, the connection does not persist,
+ * whatever else is listed. */
+static int has_close(const struct view *v)
+{
+	return has_option(v, "close");
+}
+
+static int has_keep_alive(const struct view *v)
+{
+	return has_option(v, "keep-alive");
 }
 
 /* Both accepted: the views must be equal.  Returns 1 to go on with the
@@ -986,6 +1036,9 @@ static int compare_accepted(size_t msg, const struct view *ws,
 		else if (ws->keep_alive == 1 && ws->frame == FR_CHUNKED &&
 			 !has_close(ws))
 			r = R_TRAILER_CONN;
+		else if (ws->keep_alive == 1 && !has_close(ws) &&
+			 (ws->minor == 1 || has_keep_alive(ws)))
+			r = R_HP_CONN;
 		if (r == R_NONE)
 			finding("keep-alive", msg, ws, hp);
 		else if (dump)
@@ -1040,7 +1093,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ws.verdict == V_REJECT && hp.verdict == V_ACCEPT)
 			r = explain_ws_reject(in, size, off, &ws, &hp);
 		else if (hp.verdict == V_REJECT && ws.verdict == V_ACCEPT)
-			r = explain_hp_reject(&ws, &hp);
+			r = explain_hp_reject(in, &ws, &hp);
 		else
 			break; /* both reject, or one needs more bytes */
 		if (r == R_NONE)
