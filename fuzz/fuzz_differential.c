@@ -24,7 +24,9 @@
  * FUZZ_DIFF_DUMP=1 in the environment prints both views (one line per
  * message and side) and the rules applied; the h11 pytest reads it. */
 
+#include <ctype.h>
 #include <stdint.h>
+#include <strings.h>
 #include <http_parser.h>
 #include "fuzz.h"
 #include "request.h"
@@ -764,6 +766,70 @@ static enum rule chunk_rule(const char *in, size_t len, size_t from)
 	return R_NONE;
 }
 
+/* The target is not one webserv can serve, checked apart from
+ * uri_normalize(): neither origin-form nor absolute-form (RFC 9112 3.2),
+ * a bad or NUL percent-escape (RFC 3986 2.1), a control character once
+ * decoded, or a ".." segment that climbs above the root. */
+static int target_bad(const struct text *t)
+{
+	size_t i = 0, n = t->len, seg = 0;
+	long depth = 0;
+	char cur[4];
+
+	if (n > 8 && (strncasecmp(t->p, "https://", 8) == 0))
+		i = 8;
+	else if (n > 7 && strncasecmp(t->p, "http://", 7) == 0)
+		i = 7;
+	if (i) {
+		while (i < n && t->p[i] != '/' && t->p[i] != '?' && t->p[i] != '#')
+			i++;
+		if (i == n || t->p[i] != '/')
+			return 0; /* empty path: "/" */
+	} else if (n == 0 || t->p[0] != '/') {
+		return 1;
+	}
+	/* Walk the path's segments, decoded, up to '?'. */
+	for (; i <= n; i++) {
+		unsigned char c = i < n ? (unsigned char)t->p[i] : '/';
+
+		if (c == '?' || c == '#')
+			c = '/', n = i;
+		if (c == '%') {
+			int h = 0, k;
+
+			if (i + 2 >= t->len)
+				return 1;
+			for (k = 1; k <= 2; k++) {
+				unsigned char d = (unsigned char)t->p[i + k];
+
+				if (!isxdigit(d))
+					return 1;
+				h = h * 16 + (d <= '9' ? d - '0' : (d | 32) - 'a' + 10);
+			}
+			i += 2;
+			c = (unsigned char)h;
+			if (c == 0)
+				return 1;
+		}
+		if (c < 0x20 || c == 0x7f)
+			return 1;
+		if (c == '/') {
+			if (seg == 2 && cur[0] == '.' && cur[1] == '.') {
+				if (--depth < 0)
+					return 1;
+			} else if (seg > 0 && !(seg == 1 && cur[0] == '.')) {
+				depth++;
+			}
+			seg = 0;
+			continue;
+		}
+		if (seg < sizeof(cur))
+			cur[seg] = (char)c;
+		seg++;
+	}
+	return 0;
+}
+
 /* webserv rejected (or refused the body of) a message http_parser
  * accepted.  Returns the rule that explains it, or R_NONE. */
 static enum rule explain_ws_reject(const char *in, size_t len, size_t off,
@@ -775,13 +841,11 @@ static enum rule explain_ws_reject(const char *in, size_t len, size_t off,
 
 	switch (ws->why) {
 	case 501:
-		if (ws->head_done && ws->frame == FR_NONE && !field(hp, "transfer-encoding"))
-			return R_501_METHOD;
-		if (!ws->head_done && field(hp, "transfer-encoding"))
-			return R_501_CODING;
+		/* An unknown method is refused once the head is read; a
+		 * transfer coding other than chunked while it is parsed. */
 		if (ws->head_done)
 			return R_501_METHOD;
-		return R_NONE;
+		return field(hp, "transfer-encoding") ? R_501_CODING : R_NONE;
 	case 505:
 		return hp->major != 1 ? R_505_VERSION : R_NONE;
 	case 414:
@@ -794,12 +858,12 @@ static enum rule explain_ws_reject(const char *in, size_t len, size_t off,
 	}
 	if (ws->head_done && ws->frame == FR_CHUNKED)
 		return chunk_rule(in, len, ws->head_end);
-	if (ws->head_done)
-		return R_TARGET;
-	s = line_start(in, len, off, &empty);
-	if (hp->upgrade && hp->method.len == 7 &&
-	    memcmp(hp->method.p, "CONNECT", 7) == 0)
+	if (ws->head_done && ws->method.len == 7 &&
+	    memcmp(ws->method.p, "CONNECT", 7) == 0)
 		return R_HP_CONNECT;
+	if (ws->head_done)
+		return target_bad(&ws->target) ? R_TARGET : R_NONE;
+	s = line_start(in, len, off, &empty);
 	if (has_bare_cr(in, off, hp->head_end, len))
 		return R_BARE_CR;
 	if (empty > 8)
@@ -809,7 +873,7 @@ static enum rule explain_ws_reject(const char *in, size_t len, size_t off,
 	for (i = 0; i < hp->target.len; i++) {
 		unsigned char c = (unsigned char)hp->target.p[i];
 
-		if (c <= 0x20 || c >= 0x7f)
+		if (c <= 0x20 || c >= 0x7f || c == '#')
 			return R_TARGET_BYTES;
 	}
 	if (!line_exact(in, len, off, hp))
@@ -823,7 +887,8 @@ static enum rule explain_ws_reject(const char *in, size_t len, size_t off,
 		if (has_ctl(&hp->value[i]))
 			return R_VALUE_CTL;
 	host = field(hp, "host");
-	if ((hp->major == 1 && hp->minor >= 1 && host == NULL) ||
+	if ((hp->major == 1 && hp->minor >= 1 &&
+	     (host == NULL || host->len == 0)) ||
 	    count_fields(hp, "host") > 1 || (host && !host_ok(host)))
 		return R_HOST;
 	if (field(hp, "transfer-encoding")) {
@@ -881,9 +946,16 @@ static enum rule explain_hp_reject(const char *in, const struct view *ws,
 	     hp->why == HPE_INVALID_TRANSFER_ENCODING) &&
 	    ws->frame == FR_CHUNKED && hp->stop > ws->head_end)
 		return R_TRAILER_CONN;
-	if (hp->why == HPE_INVALID_CHUNK_SIZE && ws->frame == FR_CHUNKED &&
-	    chunk_rule(in, ws->end, ws->head_end) == R_CHUNK_LINE)
-		return R_OPEN_CHUNK_EXT;
+	if (hp->why == HPE_INVALID_CHUNK_SIZE && ws->frame == FR_CHUNKED) {
+		enum rule r = chunk_rule(in, ws->end, ws->head_end);
+
+		if (r == R_CHUNK_LINE)
+			return R_OPEN_CHUNK_EXT;
+		/* Grammatical chunk lines with HTAB as BWS. */
+		if (r == R_NONE && memchr(in + ws->head_end, '\t',
+					  ws->end - ws->head_end))
+			return R_HP_OWS;
+	}
 	if ((hp->why == HPE_INVALID_TRANSFER_ENCODING ||
 	     hp->why == HPE_UNEXPECTED_CONTENT_LENGTH) &&
 	    !field(ws, "transfer-encoding") &&
@@ -942,6 +1014,40 @@ static void print_view(const char *side, size_t msg, const struct view *v)
 		print_text("body", &v->body);
 	}
 	fputc('\n', stderr);
+}
+
+static void print_hex(const struct text *t)
+{
+	size_t i;
+
+	fputc('\t', stdout);
+	for (i = 0; i < t->len; i++)
+		printf("%02x", (unsigned char)t->p[i]);
+	if (t->len == 0)
+		fputc('-', stdout);
+}
+
+/* One machine-readable line per side and message on stdout, for
+ * pytests/test_differential_h11.py:
+ *   view SIDE MSG OFFSET VERDICT WHY METHOD TARGET MAJOR MINOR FRAME
+ *        LENGTH END KEEP_ALIVE BODY
+ * tab-separated, byte strings in hex ("-" when empty). */
+static void dump_view(const char *side, size_t msg, size_t off,
+		      const struct view *v)
+{
+	static const char *const vname[] = { "more", "reject", "accept" };
+	static const char *const fname[] = { "none", "length", "chunked" };
+
+	printf("view\t%s\t%zu\t%zu\t%s\t%d", side, msg, off,
+	       vname[v->verdict], v->why);
+	print_hex(&v->method);
+	print_hex(&v->target);
+	printf("\t%d\t%d\t%s\t%llu\t%zu\t%d", v->major, v->minor,
+	       fname[v->frame], (unsigned long long)v->length,
+	       v->complete ? v->end : 0, v->keep_alive);
+	print_hex(&v->body);
+	fputc('\n', stdout);
+	fflush(stdout);
 }
 
 static void finding(const char *what, size_t msg, const struct view *ws,
@@ -1065,6 +1171,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init = 1;
 	}
 	found = 0;
+	if (dump) {
+		printf("input\t%zu\n", size);
+		fflush(stdout);
+	}
 	if (survey)
 		text_set(&current, in, size);
 	for (msg = 0; msg < MSG_MAX && off < size && !found; msg++) {
@@ -1075,6 +1185,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (dump) {
 			print_view("webserv", msg, &ws);
 			print_view("http_parser", msg, &hp);
+			dump_view("webserv", msg, off, &ws);
+			dump_view("http_parser", msg, off, &hp);
 		}
 		if (ws.verdict == V_ACCEPT && hp.verdict == V_ACCEPT) {
 			if (!compare_accepted(msg, &ws, &hp))
@@ -1101,9 +1213,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					"webserv rejects what http_parser accepts" :
 					"http_parser rejects what webserv accepts",
 				msg, &ws, &hp);
-		if (dump)
+		if (dump) {
 			fprintf(stderr, "diff: msg %zu rule %s\n", msg,
 				rule_name[r]);
+			printf("rule\t%zu\t%s\n", msg, rule_name[r]);
+		}
 		break;
 	}
 	return 0;
