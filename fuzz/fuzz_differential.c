@@ -1147,9 +1147,11 @@ static int compare_accepted(size_t msg, const struct view *ws,
 			r = R_HP_CONN;
 		if (r == R_NONE)
 			finding("keep-alive", msg, ws, hp);
-		else if (dump)
+		else if (dump) {
 			fprintf(stderr, "diff: msg %zu rule %s\n", msg,
 				rule_name[r]);
+			printf("rule\t%zu\t%s\n", msg, rule_name[r]);
+		}
 		return 0;
 	}
 	return ws->keep_alive && !hp->upgrade;
