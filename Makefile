@@ -22,7 +22,7 @@ UNITBINS  := $(UNITSRCS:unit/%.c=build/rel/unit/%)
 AUNITBINS := $(UNITSRCS:unit/%.c=build/asan/unit/%)
 
 .PHONY: all ci clean fclean re run test deps unit pytest asan asan-unit asan-pytest \
-	unit-build fuzz fuzz-build fuzz-replay fuzz-afl conformance postman
+	unit-build fuzz fuzz-build fuzz-replay fuzz-afl oss-fuzz-check conformance postman
 
 all: $(NAME)
 
@@ -86,10 +86,12 @@ test: deps
 	$(MAKE) fuzz-replay
 
 # What CI runs: the above plus a short libFuzzer smoke per harness, the
-# conformance report and the Postman collection.
+# OSS-Fuzz build checked locally, the conformance report and the Postman
+# collection.
 ci: test
 	WEBSERV_EXTRA_PKGS="clang libclang-rt-14-dev" bash ci/deps.sh
 	$(MAKE) fuzz-smoke
+	$(MAKE) oss-fuzz-check
 	$(MAKE) conformance
 	$(MAKE) postman
 
