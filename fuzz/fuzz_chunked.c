@@ -10,7 +10,10 @@
  *     bytes, which are exactly the tail of the input;
  *   - st.total equals the number of decoded bytes;
  *   - the state is DONE after a result >= 0, FAILED after -1, and both
- *     stay put when fed more. */
+ *     stay put when fed more.
+ *
+ * Built with FUZZ_FAST (make fuzz FUZZ_MODE=fast) only the whole input
+ * and the one split point chosen by its first two bytes are checked. */
 
 #include <sys/types.h>
 #include "fuzz.h"
@@ -121,6 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifdef FUZZ_FAST
 	/* Fast mode: one cut, chosen by the input. */
 	(void)cuts;
+	(void)k;
 	(void)bytes;
 	if (size >= 2)
 		try_cut(data, size,

@@ -15,7 +15,10 @@
  *   - part_data never passes more bytes than were fed in total, and its
  *     pointer lies inside the piece just fed or inside the parser state
  *     (held-back delimiter bytes); begin/end alternate;
- *   - a callback returning -1 stops the parse with -1 and an error. */
+ *   - a callback returning -1 stops the parse with -1 and an error.
+ *
+ * Built with FUZZ_FAST (make fuzz FUZZ_MODE=fast) only the whole input
+ * and the one split point chosen by its first two bytes are checked. */
 
 #include "fuzz.h"
 #include "multipart.h"
@@ -206,6 +209,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifdef FUZZ_FAST
 	/* Fast mode: one cut, chosen by the input. */
 	(void)cuts;
+	(void)k;
 	(void)bytes;
 	if (blen >= 2)
 		try_cut(boundary, body, blen,

@@ -133,7 +133,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct request_head hw, hp;
 	char *whole = fuzz_dup(data, size);
 	int rw;
-	size_t k;
 
 	memset(&hw, 0x5a, sizeof(hw));
 	rw = request_parse(whole, size, &hw);
@@ -145,6 +144,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_prefix(data, ((size_t)data[0] | (size_t)data[1] << 8) % size,
 			     whole, rw, &hw, &hp);
 #else
+	size_t k;
+
 	if (size <= FULL_PREFIX_MAX) {
 		/* Byte by byte: the first decisive prefix is the result;
 		 * after it, each longer prefix must say the same. */

@@ -16,9 +16,12 @@ h=$1 log=$2
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
 last=$(grep -a ' cov: ' "$log" | tail -1)
+# -fork=N prints "#EXECS: cov: C ft: F corp: N exec/s R ..." and no stat:: lines.
+[ -n "$execs" ] || execs=$(echo "$last" | sed -n 's/^#\([0-9]*\).*/\1/p')
+[ -n "$rate" ] || rate=$(echo "$last" | sed -n 's/.* exec\/s:* \([0-9]*\).*/\1/p')
 cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
 ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
-corp=$(echo "$last" | sed -n 's/.* corp: \([0-9]*\/[0-9]*[a-zA-Z]*\).*/\1/p')
+corp=$(echo "$last" | sed -n 's/.* corp: \([0-9]*\(\/[0-9]*[a-zA-Z]*\)\{0,1\}\).*/\1/p')
 crash=$(grep -ac 'Test unit written to' "$log")
 echo "fuzz_$h: execs ${execs:-?}  exec/s ${rate:-?}  cov ${cov:-?}  ft ${ft:-?}" \
 	" corpus ${corp:-?}  crashes $crash"

@@ -5,8 +5,8 @@ static files and PUTs to an upload_store whose bodies come by
 Content-Length or chunked (random chunk sizes, extensions and trailers;
 the body bytes often look like a request themselves).  A share of the
 cases is mutated after the request lines (a byte replaced, inserted or
-dropped among the header and chunk lines), and every case is sent split
-at random points.
+dropped among the header and chunk lines), every eighth one is cut short,
+and every case is sent split at random points.
 
 What webserv must answer is predicted by its own pure parser: the
 differential harness's dump mode (fuzz/fuzz_differential.c, FUZZ_DIFF_DUMP)
@@ -123,6 +123,9 @@ def make_case(rng, case):
 				data = data[:pos] + byte + data[pos:]
 			else:
 				data = data[:pos] + data[pos + 1:]
+	if case % 8 == 7:
+		# Every eighth case ends early, inside some message.
+		data = data[:rng.randrange(len(data) // 2, len(data))]
 	return data
 
 
