@@ -3,8 +3,9 @@
 
 /* Pure incremental decoder for the chunked transfer coding (RFC 9112 7.1),
  * decoding in place like picohttpparser's phr_decode_chunked.  Chunk
- * extensions are accepted and ignored; trailer fields are accepted and
- * discarded.  Sizes are overflow-checked. */
+ * extensions must follow the grammar of RFC 9112 7.1.1 and are then
+ * ignored; trailer fields are accepted and discarded.  Sizes are
+ * overflow-checked. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,7 +16,7 @@
 
 enum chunked_state {
 	CHUNKED_SIZE = 0,  /* reading hex digits of chunk-size */
-	CHUNKED_EXT,       /* after the size: extensions up to CRLF */
+	CHUNKED_EXT,       /* after the size: BWS and extensions up to CR */
 	CHUNKED_SIZE_LF,   /* got CR after size line, want LF */
 	CHUNKED_DATA,      /* inside chunk-data */
 	CHUNKED_DATA_CR,   /* after chunk-data, want CR */
@@ -34,9 +35,9 @@ struct chunked {
 	size_t line;          /* bytes in the current size line / trailer line */
 	size_t trailer;       /* bytes of trailer section so far */
 	int bol;              /* trailer: at beginning of a line */
-	int sub;              /* where inside the current line: size line 0 digits,
-			       * 1 white space after them; trailer 0 name, 1 value,
-			       * 2 CR seen */
+	int sub;              /* where inside the current line: in the extensions
+			       * a step of their grammar (chunked.c); trailer 0
+			       * name, 1 value, 2 CR seen */
 };
 
 /* Decodes buf[0..*len) in place: on return buf[0..*len) holds the decoded
@@ -47,5 +48,11 @@ struct chunked {
  * buf[*len .. *len + ret) — i.e. the next pipelined request begins there;
  * they are moved to directly follow the decoded bytes). */
 ssize_t chunked_decode(struct chunked *st, char *buf, size_t *len);
+
+/* Bytes of the current chunk not yet decoded, known from the moment its
+ * chunk-size line is complete: with st->total, a lower bound of the
+ * body's final size (a limit can refuse the body before its data comes).
+ * 0 outside chunk data. */
+uint64_t chunked_pending(const struct chunked *st);
 
 #endif

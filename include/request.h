@@ -3,9 +3,11 @@
 
 /* Pure, incremental HTTP/1.x request-head parser (RFC 9112).  Bytes in,
  * struct out; no allocation, no I/O.  Slices point into the caller's
- * buffer and are valid only while it is unchanged.  A partial head is
- * simply re-scanned when more bytes arrive (the result for any split of
- * the input is the same as for the whole). */
+ * buffer and are valid only while it is unchanged; they are made from a
+ * complete head only.  A partial head is either parsed again from its
+ * start (request_parse) or resumed where the last call stopped
+ * (request_parse_resume); the result for any split of the input is the
+ * same as for the whole. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +16,7 @@
 #define REQUEST_LINE_MAX 8192      /* longer request line -> 414 */
 #define REQUEST_HEAD_MAX 32768     /* longer head -> 431 */
 #define REQUEST_FIELDS_MAX 100     /* more header fields -> 431 */
+#define REQUEST_METHOD_MAX 32      /* longer method token -> 400 */
 
 enum method {
 	METHOD_UNKNOWN = 0, /* a valid token that is not a known method -> 501 */
@@ -57,6 +60,21 @@ struct request_head {
 	int status;               /* on error: 400, 414, 417, 431, 501, 505 */
 };
 
+/* Where a resumed parse of a growing head goes on.  Caller-owned: zero
+ * it before the first call for a head.  It holds offsets, never
+ * pointers, so the buffer may move or grow between calls as long as the
+ * bytes already given stay the same.  A call that decides (returns -1 or
+ * a length) zeroes it again, ready for the next head at buf[0]. */
+struct request_scan {
+	size_t line;           /* start of the first line not yet checked */
+	size_t seek;           /* where to go on looking for that line's LF */
+	unsigned empty;        /* empty lines skipped before the request line */
+	unsigned nfields;      /* field lines checked */
+	int in_fields;         /* 1 once the request line is checked */
+	enum method method_id; /* of the checked request line, for errors */
+	int major, minor;      /* likewise */
+};
+
 /* Parses the request head in buf[0..len).  Returns the head's length in
  * bytes (through the empty line) when complete, -2 when incomplete (more
  * bytes needed; already over-long input is an error, not incomplete),
@@ -65,6 +83,14 @@ struct request_head {
  * When -1 is returned the other fields of *out are unspecified except
  * that method_id and the version are filled in if they were parsed. */
 int request_parse(const char *buf, size_t len, struct request_head *out);
+
+/* The same, resumed: buf[0..len) is the head so far, of which sc says how
+ * much was checked by earlier calls (the bytes given then must be the
+ * same now); only the rest is looked at, except once the head is
+ * complete, when it is made into *out in one more pass.  Returns what
+ * request_parse(buf, len, out) returns; on -2 *out holds no slices. */
+int request_parse_resume(struct request_scan *sc, const char *buf, size_t len,
+			 struct request_head *out);
 
 /* Finds the first field named `name` (case-insensitive); NULL if none. */
 const struct header_field *request_field(const struct request_head *h, const char *name);

@@ -73,6 +73,7 @@ struct conn {
 	size_t pos;               /* first unconsumed input byte (body or next request) */
 	int nreq;                 /* requests served on this connection */
 	struct request_head req;
+	struct request_scan scan; /* how much of a partial head is checked */
 
 	/* Routing results of the current request. */
 	const struct server_conf *srv;

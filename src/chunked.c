@@ -13,8 +13,23 @@
 #define SIZE_MAX_VALUE UINT64_C(0x7fffffffffffffff) /* fits in off_t */
 #define SIZE_DIGITS_MAX 16
 
-/* st->sub on the size line */
-enum { SIZE_DIGITS = 0, SIZE_BWS = 1 };
+/* st->sub on the chunk-size line (RFC 9112 7.1.1):
+ *   chunk-size [ chunk-ext ] CRLF
+ *   chunk-ext  = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+ *   chunk-ext-name = token;  chunk-ext-val = token / quoted-string
+ * White space is allowed only where BWS stands: before a ";" or "=", or
+ * after one; never just before the CR. */
+enum {
+	EXT_BWS_SEMI,    /* BWS after the size or a value: wants ";" */
+	EXT_NAME_START,  /* after ";": BWS, then the name's first tchar */
+	EXT_NAME,        /* in the name: CR, ";", "=" or BWS may follow */
+	EXT_BWS_EQ,      /* BWS after the name: wants "=" or ";" */
+	EXT_VAL_START,   /* after "=": BWS, then a tchar or DQUOTE */
+	EXT_TOKEN,       /* in a token value: CR, ";" or BWS may follow */
+	EXT_QUOTED,      /* in a quoted-string */
+	EXT_QPAIR,       /* after a backslash in it */
+	EXT_QUOTED_END,  /* after the closing DQUOTE: CR, ";" or BWS */
+};
 /* st->sub in the trailer section */
 enum { TR_NAME = 0, TR_VALUE = 1, TR_CR = 2 };
 
@@ -38,6 +53,18 @@ static int is_tchar(unsigned char c)
 	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
+static int is_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text (RFC 9110
+ * 5.6.4); quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ). */
+static int is_qdtext(unsigned char c)
+{
+	return c == '\t' || (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f);
+}
+
 static int is_ctl(unsigned char c)
 {
 	return (c < 0x20 && c != '\t') || c == 0x7f;
@@ -58,7 +85,7 @@ static void step(struct chunked *st, unsigned char c)
 
 	switch (st->state) {
 	case CHUNKED_SIZE:
-		/* chunk-size = 1*HEXDIG, then BWS before ";" or CR. */
+		/* chunk-size = 1*HEXDIG; then CR, ";" or BWS. */
 		if (c == '\r' && st->ndigits > 0) {
 			st->state = CHUNKED_SIZE_LF;
 			break;
@@ -66,7 +93,7 @@ static void step(struct chunked *st, unsigned char c)
 		if (++st->line > CHUNKED_LINE_MAX)
 			goto fail;
 		v = hexval(c);
-		if (v >= 0 && st->sub == SIZE_DIGITS) {
+		if (v >= 0) {
 			if (st->ndigits == SIZE_DIGITS_MAX ||
 			    st->remaining > (SIZE_MAX_VALUE - (unsigned)v) / 16)
 				goto fail;
@@ -74,24 +101,102 @@ static void step(struct chunked *st, unsigned char c)
 			st->ndigits++;
 		} else if (st->ndigits == 0) {
 			goto fail; /* empty size, sign, white space, ... */
-		} else if (c == ' ' || c == '\t') {
-			st->sub = SIZE_BWS;
+		} else if (is_ws(c)) {
+			st->state = CHUNKED_EXT;
+			st->sub = EXT_BWS_SEMI;
 		} else if (c == ';') {
 			st->state = CHUNKED_EXT;
+			st->sub = EXT_NAME_START;
 		} else {
-			goto fail; /* bare LF, "0x", "1 2", junk */
+			goto fail; /* bare LF, "0x", junk */
 		}
 		break;
 
 	case CHUNKED_EXT:
-		/* chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ):
-		 * accepted loosely, as anything without control characters. */
+		/* The extensions are checked against the grammar and then
+		 * ignored (RFC 9112 7.1.1): a line two parsers could read
+		 * differently is refused. */
 		if (c == '\r') {
+			/* The line may end after a name or a value only. */
+			if (st->sub != EXT_NAME && st->sub != EXT_TOKEN &&
+			    st->sub != EXT_QUOTED_END)
+				goto fail; /* "5 ", "5;", "5;a=", "5;a ", "5;a=\"x */
 			st->state = CHUNKED_SIZE_LF;
 			break;
 		}
-		if (++st->line > CHUNKED_LINE_MAX || is_ctl(c))
+		if (++st->line > CHUNKED_LINE_MAX)
 			goto fail;
+		switch (st->sub) {
+		case EXT_BWS_SEMI:
+			if (c == ';')
+				st->sub = EXT_NAME_START;
+			else if (!is_ws(c))
+				goto fail;
+			break;
+		case EXT_NAME_START:
+			if (is_tchar(c))
+				st->sub = EXT_NAME;
+			else if (!is_ws(c))
+				goto fail; /* ";;", ";=x", ";\"x\"" */
+			break;
+		case EXT_NAME:
+			if (c == ';')
+				st->sub = EXT_NAME_START;
+			else if (c == '=')
+				st->sub = EXT_VAL_START;
+			else if (is_ws(c))
+				st->sub = EXT_BWS_EQ;
+			else if (!is_tchar(c))
+				goto fail;
+			break;
+		case EXT_BWS_EQ:
+			if (c == ';')
+				st->sub = EXT_NAME_START;
+			else if (c == '=')
+				st->sub = EXT_VAL_START;
+			else if (!is_ws(c))
+				goto fail; /* "a b": a name is one token */
+			break;
+		case EXT_VAL_START:
+			if (c == '"')
+				st->sub = EXT_QUOTED;
+			else if (is_tchar(c))
+				st->sub = EXT_TOKEN;
+			else if (!is_ws(c))
+				goto fail; /* "a=;", "a==b" */
+			break;
+		case EXT_TOKEN:
+			if (c == ';')
+				st->sub = EXT_NAME_START;
+			else if (is_ws(c))
+				st->sub = EXT_BWS_SEMI;
+			else if (!is_tchar(c))
+				goto fail;
+			break;
+		case EXT_QUOTED:
+			if (c == '"')
+				st->sub = EXT_QUOTED_END;
+			else if (c == '\\')
+				st->sub = EXT_QPAIR;
+			else if (!is_qdtext(c))
+				goto fail;
+			break;
+		case EXT_QPAIR:
+			if (c != '\t' && (c < 0x20 || c == 0x7f))
+				goto fail;
+			st->sub = EXT_QUOTED;
+			break;
+		case EXT_QUOTED_END:
+			if (c == ';')
+				st->sub = EXT_NAME_START;
+			else if (is_ws(c))
+				st->sub = EXT_BWS_SEMI;
+			else
+				goto fail; /* "a=\"x\"y" */
+			break;
+		default:
+			goto fail;
+		}
 		break;
 
 	case CHUNKED_SIZE_LF:
@@ -205,4 +310,9 @@ ssize_t chunked_decode(struct chunked *st, char *buf, size_t *len)
 		}
 		step(st, (unsigned char)buf[src++]);
 	}
+}
+
+uint64_t chunked_pending(const struct chunked *st)
+{
+	return st->state == CHUNKED_DATA ? st->remaining : 0;
 }

@@ -277,7 +277,11 @@ static int feed_body(struct conn *c)
 		}
 	}
 	c->body_total += n;
-	if (max && c->body_total > max) {
+	/* A chunk-size line already tells how much more the body holds:
+	 * refuse it then, not once that much data has come in. */
+	if (max && (c->body_total > max ||
+		    (c->req.framing == FRAMING_CHUNKED &&
+		     chunked_pending(&c->chunk) > max - c->body_total))) {
 		if (c->sink && c->sink->abort)
 			c->sink->abort(c);
 		c->sink = NULL;
@@ -404,7 +408,8 @@ void conn_wake(struct conn *c)
 		case CONN_READ_HEAD:
 			if (c->in_len == 0)
 				goto wait;
-			r = request_parse(c->in, c->in_len, &c->req);
+			/* Only the bytes new since the last read are scanned. */
+			r = request_parse_resume(&c->scan, c->in, c->in_len, &c->req);
 			if (r == -2)
 				goto wait;
 			if (r == -1) {

@@ -1,14 +1,19 @@
 /* HTTP/1.x request-head parser (RFC 9112 2-6, RFC 9110 5-7).
  *
- * The head is scanned line by line from the start on every call; nothing
- * is remembered between calls, so a partial head leaves no state behind.
- * A complete line is checked at once, and the first bad line decides the
- * error.  An incomplete last line is only checked against the length
- * limits, with lower bounds of its final lengths, so that any prefix of
- * an input gives either -2 or the very error the whole input gives.
- * Checks that need every field (Host, framing, Connection, Expect) run
- * once the empty line has arrived. */
+ * The head is checked line by line as it arrives: a complete line is
+ * checked at once, and the first bad line decides the error.  A resumed
+ * parse (request_parse_resume) keeps in a small caller-owned scan state
+ * the offset of the first line not yet checked and of where to go on
+ * looking for its LF, so each call looks only at new bytes; the state
+ * holds offsets, never pointers.  An incomplete last line is only checked
+ * against the length limits (and the method's), with lower bounds of its
+ * final lengths, so that any prefix of an input gives either -2 or the
+ * very error the whole input gives, whether it was fed in one piece or
+ * several.  Slices are made only once the empty line has arrived, by one
+ * more pass over the complete head, which also runs the checks that need
+ * every field (Host, framing, Connection, Expect). */
 
+#include <stddef.h>
 #include <string.h>
 #include "request.h"
 
@@ -54,38 +59,27 @@ static int is_ows(unsigned char c)
 	return c == ' ' || c == '\t';
 }
 
-/* Locates the line that starts at buf[pos].  For a complete line returns
- * 1, *end = end of its content (before CRLF or the bare LF of RFC 9112
- * 2.2) and *next = offset after the LF.  Without an LF yet returns 0 and
- * lower bounds of both: the content read so far (a final CR may be half
- * of the CRLF) and len + 1, the earliest place the line could end. */
-static int find_line(const char *buf, size_t len, size_t pos, size_t *end,
-		     size_t *next)
-{
-	const char *lf = NULL;
-	size_t e;
-
-	if (pos < len)
-		lf = memchr(buf + pos, '\n', len - pos);
-	if (lf == NULL) {
-		e = len;
-		*next = len + 1;
-	} else {
-		e = (size_t)(lf - buf);
-		*next = e + 1;
-	}
-	if (e > pos && buf[e - 1] == '\r')
-		e--;
-	*end = e;
-	return lf != NULL;
-}
-
 static enum method method_lookup(struct slice m)
 {
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (slice_eq(m, methods[i].name)) /* methods are case-sensitive */
 			return methods[i].id;
 	return METHOD_UNKNOWN;
+}
+
+/* Whether the line starting at p (n bytes so far, complete or not) opens
+ * with a method token longer than REQUEST_METHOD_MAX.  No method is that
+ * long; deciding on the first REQUEST_METHOD_MAX + 1 bytes gives 400 (the
+ * line is bad, 414 is about the target) without waiting for the rest. */
+static int method_too_long(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	if (n > REQUEST_METHOD_MAX + 1)
+		n = REQUEST_METHOD_MAX + 1;
+	while (i < n && is_tchar((unsigned char)p[i]))
+		i++;
+	return i > REQUEST_METHOD_MAX;
 }
 
 /* request-line = method SP request-target SP HTTP-version (RFC 9112 3).
@@ -102,10 +96,13 @@ static int parse_request_line(const char *p, size_t n, struct request_head *h)
 	h->method = mkslice(p, i);
 	h->method_id = method_lookup(h->method);
 
-	/* Any visible byte, obs-text included; the target's own syntax is
-	 * uri_normalize's business. */
+	/* Printable ASCII only: a request-target is a URI (RFC 9112 3.2,
+	 * RFC 3986 2), so non-ASCII arrives percent-encoded and a raw byte
+	 * >= 0x80 or a control is invalid; a fragment is never sent (RFC
+	 * 9112 3.2: absolute-path [ "?" query ]), so "#" is invalid too.  The
+	 * rest of the target's syntax is uri_normalize's business. */
 	t = ++i;
-	while (i < n && (unsigned char)p[i] > 0x20 && p[i] != 0x7f)
+	while (i < n && p[i] > 0x20 && p[i] < 0x7f && p[i] != '#')
 		i++;
 	if (i == t || i >= n || p[i] != ' ')
 		return 400;
@@ -182,15 +179,16 @@ static int list_next(struct slice v, size_t *pos, struct slice *elem)
 	return 1;
 }
 
-/* Host = uri-host [ ":" port ] (RFC 9110 7.2), empty allowed.  uri-host
- * is an IP-literal of hex digits, colons and dots, or reg-name/IPv4
- * characters (RFC 3986 3.2.2). */
+/* Host = uri-host [ ":" port ] (RFC 9110 7.2).  uri-host is an
+ * IP-literal of hex digits, colons and dots, or reg-name/IPv4 characters
+ * (RFC 3986 3.2.2), and never empty: an "http" URI has a host (RFC 9110
+ * 4.2.1), so "Host:" and "Host: :80" are invalid. */
 static int host_valid(struct slice v)
 {
 	size_t i = 0;
 
 	if (v.len == 0)
-		return 1;
+		return 0;
 	if (v.p[0] == '[') {
 		for (i = 1; i < v.len && v.p[i] != ']'; i++) {
 			unsigned char c = (unsigned char)v.p[i];
@@ -209,6 +207,8 @@ static int host_valid(struct slice v)
 			    !(c >= 'A' && c <= 'Z') && !strchr("-._~!$&'()*+,;=%", c))
 				break;
 		}
+		if (i == 0)
+			return 0;
 	}
 	if (i < v.len) {
 		if (v.p[i] != ':')
@@ -357,60 +357,161 @@ static int check_fields(struct request_head *h)
 	return 0;
 }
 
-static int reject(struct request_head *h, int status)
+/* Zeroes *h but its field array (nfields says how much of it counts):
+ * a call that returns -2 clears the head at little cost. */
+static void head_clear(struct request_head *h)
 {
-	h->status = status;
+	memset(h, 0, offsetof(struct request_head, fields));
+	memset(&h->nfields, 0, sizeof(*h) - offsetof(struct request_head, nfields));
+}
+
+/* Ends a scan with an error: the scan state is ready for a new head; out
+ * keeps the method and version if the request line got that far. */
+static int reject(struct request_scan *sc, struct request_head *out, int status)
+{
+	head_clear(out);
+	out->method_id = sc->method_id;
+	out->major = sc->major;
+	out->minor = sc->minor;
+	out->status = status;
+	memset(sc, 0, sizeof(*sc));
 	return -1;
+}
+
+/* Locates the line that starts at buf[pos] in a complete head: *end is
+ * the end of its content (before CRLF or the bare LF of RFC 9112 2.2),
+ * *next the offset after the LF. */
+static void head_line(const char *buf, size_t len, size_t pos, size_t *end,
+		      size_t *next)
+{
+	const char *lf = memchr(buf + pos, '\n', len - pos);
+	size_t e = (size_t)(lf - buf);
+
+	*next = e + 1;
+	if (e > pos && buf[e - 1] == '\r')
+		e--;
+	*end = e;
+}
+
+/* Makes the head of buf[0..len), every line of which has been checked
+ * already, into *out: slices, fields, then the checks that need them all.
+ * Returns len, or -1 with out->status (and the method and version). */
+static int head_build(const char *buf, size_t len, struct request_head *out)
+{
+	size_t pos = 0, end, next;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	for (;;) { /* leading empty lines, then the request line */
+		head_line(buf, len, pos, &end, &next);
+		if (end > pos)
+			break;
+		pos = next;
+	}
+	if ((rc = parse_request_line(buf + pos, end - pos, out)) != 0)
+		goto bad;
+	for (pos = next;; pos = next) {
+		head_line(buf, len, pos, &end, &next);
+		if (end == pos)
+			break;
+		rc = 431;
+		if (out->nfields == REQUEST_FIELDS_MAX ||
+		    (rc = parse_field(buf + pos, end - pos, &out->fields[out->nfields])) != 0)
+			goto bad;
+		out->nfields++;
+	}
+	if ((rc = check_fields(out)) != 0)
+		goto bad;
+	return (int)len;
+bad:
+	out->status = rc;
+	return -1;
+}
+
+int request_parse_resume(struct request_scan *sc, const char *buf, size_t len,
+			 struct request_head *out)
+{
+	int rc;
+
+	/* A buffer shorter than what was checked is a new head. */
+	if (sc->line > len || sc->seek > len || sc->seek < sc->line)
+		memset(sc, 0, sizeof(*sc));
+	head_clear(out);
+	for (;;) {
+		const char *lf = NULL;
+		size_t end, next;
+
+		if (sc->seek < len)
+			lf = memchr(buf + sc->seek, '\n', len - sc->seek);
+		if (lf == NULL) {
+			/* Lower bounds: the content read so far (a final CR may
+			 * be half of the CRLF), and len + 1, the earliest place
+			 * the line could end. */
+			sc->seek = len;
+			end = len;
+			next = len + 1;
+		} else {
+			end = (size_t)(lf - buf);
+			next = end + 1;
+		}
+		if (end > sc->line && buf[end - 1] == '\r')
+			end--;
+
+		/* Limits come first: they must give the same answer for a
+		 * line still arriving as for the whole line. */
+		if (!sc->in_fields) {
+			if (method_too_long(buf + sc->line, end - sc->line))
+				return reject(sc, out, 400);
+			if (end - sc->line > REQUEST_LINE_MAX)
+				return reject(sc, out, 414);
+		}
+		if (next > REQUEST_HEAD_MAX)
+			return reject(sc, out, 431);
+		if (lf == NULL) {
+			head_clear(out); /* no slices before the head is whole */
+			return -2;
+		}
+
+		if (!sc->in_fields) {
+			/* Request line, after at most EMPTY_LINES_MAX empty
+			 * lines (RFC 9112 2.2). */
+			if (end == sc->line) {
+				if (sc->empty == EMPTY_LINES_MAX)
+					return reject(sc, out, 400);
+				sc->empty++;
+			} else {
+				rc = parse_request_line(buf + sc->line, end - sc->line, out);
+				sc->method_id = out->method_id;
+				sc->major = out->major;
+				sc->minor = out->minor;
+				if (rc != 0)
+					return reject(sc, out, rc);
+				sc->in_fields = 1;
+			}
+		} else if (end == sc->line) {
+			/* The empty line: the head is complete. */
+			memset(sc, 0, sizeof(*sc));
+			return head_build(buf, next, out);
+		} else {
+			struct header_field f;
+
+			if (sc->nfields == REQUEST_FIELDS_MAX)
+				return reject(sc, out, 431);
+			rc = parse_field(buf + sc->line, end - sc->line, &f);
+			if (rc != 0)
+				return reject(sc, out, rc);
+			sc->nfields++;
+		}
+		sc->line = sc->seek = next;
+	}
 }
 
 int request_parse(const char *buf, size_t len, struct request_head *out)
 {
-	size_t pos = 0, end, next;
-	int complete, rc;
+	struct request_scan sc;
 
-	memset(out, 0, sizeof(*out));
-
-	/* Request line, after at most EMPTY_LINES_MAX empty lines (RFC 9112
-	 * 2.2).  Limits come first: they must give the same answer for a
-	 * line still arriving as for the whole line. */
-	for (int empty = 0;; empty++) {
-		complete = find_line(buf, len, pos, &end, &next);
-		if (end - pos > REQUEST_LINE_MAX)
-			return reject(out, 414);
-		if (next > REQUEST_HEAD_MAX)
-			return reject(out, 431);
-		if (!complete)
-			return -2;
-		if (end > pos)
-			break;
-		if (empty == EMPTY_LINES_MAX)
-			return reject(out, 400);
-		pos = next;
-	}
-	if ((rc = parse_request_line(buf + pos, end - pos, out)) != 0)
-		return reject(out, rc);
-	pos = next;
-
-	/* Field lines up to the empty line. */
-	for (;;) {
-		complete = find_line(buf, len, pos, &end, &next);
-		if (next > REQUEST_HEAD_MAX)
-			return reject(out, 431);
-		if (!complete)
-			return -2;
-		if (end == pos)
-			break;
-		if (out->nfields == REQUEST_FIELDS_MAX)
-			return reject(out, 431);
-		rc = parse_field(buf + pos, end - pos, &out->fields[out->nfields]);
-		if (rc != 0)
-			return reject(out, rc);
-		out->nfields++;
-		pos = next;
-	}
-	if ((rc = check_fields(out)) != 0)
-		return reject(out, rc);
-	return (int)next;
+	memset(&sc, 0, sizeof(sc));
+	return request_parse_resume(&sc, buf, len, out);
 }
 
 const struct header_field *request_field(const struct request_head *h,

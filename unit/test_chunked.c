@@ -52,14 +52,33 @@ static const struct ccase cases[] = {
 	OK("0\r\n\r\n", "", "\r\n"),
 	OK("3\r\nabc\r\n0\r\nT: v\r\n\r\n", "abc", "0\r\n\r\n"),
 
-	/* chunk extensions */
+	/* chunk extensions (RFC 9112 7.1.1):
+	 *   chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ),
+	 *   name a token, value a token or a quoted-string */
 	OK("5;foo=bar\r\nhello\r\n0;last\r\n\r\n", "hello", ""),
 	OK("5 ;foo\r\nhello\r\n0\t;a\r\n\r\n", "hello", ""),
 	OK("5\t \t;a=\"q s;x\"\r\nhello\r\n0\r\n\r\n", "hello", ""),
 	OK("5;a=b;c;d = e ; f\r\nhello\r\n0\r\n\r\n", "hello", ""),
-	OK("5;\r\nhello\r\n0\r\n\r\n", "hello", ""),
-	OK("5;\x80\xff\r\nhello\r\n0\r\n\r\n", "hello", ""),
-	OK("5 \r\nhello\r\n0\r\n\r\n", "hello", ""),
+	OK("5; a\r\nhello\r\n0\r\n\r\n", "hello", ""),                 /* BWS after ";" */
+	OK("5;a;b\r\nhello\r\n0\r\n\r\n", "hello", ""),                /* name, ";" */
+	OK("5;a ;b\r\nhello\r\n0\r\n\r\n", "hello", ""),               /* name, BWS ";" */
+	OK("5;a \t=\t b\r\nhello\r\n0\r\n\r\n", "hello", ""),         /* BWS "=" BWS */
+	OK("5;a=b;c=d\r\nhello\r\n0\r\n\r\n", "hello", ""),            /* token value, ";" */
+	OK("5;a=b \t;c\r\nhello\r\n0\r\n\r\n", "hello", ""),          /* token value, BWS ";" */
+	OK("5;!#$%&'*+-.^_`|~09azAZ=!#$%&'*+-.^_`|~09azAZ\r\nhello\r\n0\r\n\r\n",
+	   "hello", ""),
+	OK("5;a=\"\"\r\nhello\r\n0\r\n\r\n", "hello", ""),           /* empty quoted */
+	OK("5;a=\"x\";b\r\nhello\r\n0\r\n\r\n", "hello", ""),        /* quoted, ";" */
+	OK("5;a=\"x\" ;b\r\nhello\r\n0\r\n\r\n", "hello", ""),       /* quoted, BWS ";" */
+	OK("5;a=\" \t!#[]~;=,\x80\xff\"\r\nhello\r\n0\r\n\r\n", "hello", ""), /* qdtext */
+	OK("5;a=\"\\\"\\\\\\ \\\t\\a\\\x80\"\r\nhello\r\n0\r\n\r\n", "hello", ""), /* quoted-pair */
+	OK("0;a=\"b\"\r\n\r\n", "", ""),                                 /* last-chunk too */
+	PART("5;a=\"x", ""),
+	PART("5;a=\"x\\", ""),
+	PART("5 ", ""),
+	PART("5;", ""),
+	PART("5;a ", ""),
+	PART("5;a=", ""),
 
 	/* trailers */
 	OK("0\r\nX-Foo: bar\r\n\r\n", "", ""),
@@ -119,6 +138,44 @@ static const struct ccase cases[] = {
 	BAD("0\r\n\r\r"),
 	BAD("0\r\n\rx"),
 	BAD("5\r\nhello\r\n\r\n"),
+
+	/* extensions off the grammar */
+	BAD("5 \r\nhello\r\n0\r\n\r\n"),        /* BWS, then no ";" */
+	BAD("5\t\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;\r\nhello\r\n0\r\n\r\n"),        /* empty name */
+	BAD("5; \r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a;\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;;a\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;=x\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;\"x\"\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;@\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;\x80\xff\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a \r\nhello\r\n0\r\n\r\n"),      /* BWS after a name, then CR */
+	BAD("5;a b\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a@b\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a\x80\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a=\r\nhello\r\n0\r\n\r\n"),      /* no value */
+	BAD("5;a= \r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a=;b\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a==b\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a=@\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a=\x80\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a=b \r\nhello\r\n0\r\n\r\n"),    /* BWS after a value, then CR */
+	BAD("5;a=b c\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a=b=c\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a=b@\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a=b\"c\"\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a=\"x\r\nhello\r\n0\r\n\r\n"),   /* unterminated quoted-string */
+	BAD("5;a=\"x\\\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a=\"x\nhello\"\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a=\"x\x7f\"\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a=\"x\x01\"\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a=\"\\\x01\"\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a=\"\\\x7f\"\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a=\"x\"y\r\nhello\r\n0\r\n\r\n"),  /* text after the quote */
+	BAD("5;a=\"x\"\"y\"\r\nhello\r\n0\r\n\r\n"),
+	BAD("5;a=\"x\" \r\nhello\r\n0\r\n\r\n"),
+	BAD("0;\r\n\r\n"),
 
 	/* extensions with control characters */
 	BAD("5;a\x01\r\nhello\r\n0\r\n\r\n"),
@@ -497,6 +554,52 @@ static void test_mutations(void **state)
 	}
 }
 
+/* The pending size of a chunk is known once its size line is complete. */
+static void test_pending(void **state)
+{
+	static const struct {
+		int line;
+		const char *in;
+		uint64_t pending;
+	} t[] = {
+		{ __LINE__, "", 0 },
+		{ __LINE__, "10", 0 },
+		{ __LINE__, "10\r", 0 },
+		{ __LINE__, "10\r\n", 16 },
+		{ __LINE__, "10;a=b\r\n", 16 },
+		{ __LINE__, "10\r\nabc", 13 },
+		{ __LINE__, "10\r\n0123456789abcdef", 0 },
+		{ __LINE__, "1\r\na\r\n7fffffffffffffff\r\n", 0 }, /* total would overflow */
+		{ __LINE__, "7ffffffffffffffe\r\n", UINT64_C(0x7ffffffffffffffe) },
+		{ __LINE__, "0\r\n", 0 },
+		{ __LINE__, "0\r\n\r\n", 0 },
+		{ __LINE__, "5;\r\n", 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		/* whole and byte by byte */
+		for (int bytewise = 0; bytewise < 2; bytewise++) {
+			size_t len = strlen(t[i].in), step = bytewise ? 1 : len;
+			struct chunked st;
+
+			memset(&st, 0, sizeof(st));
+			for (size_t at = 0; at < len; at += step) {
+				char piece[64];
+				size_t n = len - at < step ? len - at : step;
+
+				memcpy(piece, t[i].in + at, n);
+				(void)chunked_decode(&st, piece, &n);
+			}
+			if (chunked_pending(&st) != t[i].pending) {
+				print_error("line %d: pending %llu\n", t[i].line,
+					    (unsigned long long)chunked_pending(&st));
+				fail();
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +610,7 @@ int main(void)
 		cmocka_unit_test(test_total_overflow),
 		cmocka_unit_test(test_total),
 		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_pending),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,9 +74,39 @@ static const struct rcase cases[] = {
 	BAD("GET /\x01 HTTP/1.1\r\n" H "\r\n", 400),
 	BAD("GET /\0 HTTP/1.1\r\n" H "\r\n", 400),
 	BAD("G\0T / HTTP/1.1\r\n" H "\r\n", 400),
-	GET11("GET /\xff\x80 HTTP/1.1\r\n" H "\r\n"),
-	GET11("GET /a?b=c#d HTTP/1.1\r\n" H "\r\n"),
 	GET11("GET http://a/b HTTP/1.1\r\n" H "\r\n"),
+	GET11("GET /!$&'()*+,;=:@-._~%41?/? HTTP/1.1\r\n" H "\r\n"),
+
+	/* the target is printable ASCII without a fragment (RFC 9112 3.2) */
+	BAD("GET /\xff\x80 HTTP/1.1\r\n" H "\r\n", 400),
+	BAD("GET /caf\xc3\xa9 HTTP/1.1\r\n" H "\r\n", 400),
+	BAD("GET /\xc0\xaf HTTP/1.1\r\n" H "\r\n", 400),
+	BAD("GET /\x80 HTTP/1.1\r\n" H "\r\n", 400),
+	BAD("GET \xff HTTP/1.1\r\n" H "\r\n", 400),
+	BAD("GET /a?\xe9 HTTP/1.1\r\n" H "\r\n", 400),
+	BAD("GET /\x1b HTTP/1.1\r\n" H "\r\n", 400),
+	BAD("GET /a?b=c#d HTTP/1.1\r\n" H "\r\n", 400),
+	BAD("GET /#frag HTTP/1.1\r\n" H "\r\n", 400),
+	BAD("GET /hello.txt#frag HTTP/1.1\r\n" H "\r\n", 400),
+	BAD("GET /a# HTTP/1.1\r\n" H "\r\n", 400),
+	BAD("GET # HTTP/1.1\r\n" H "\r\n", 400),
+	BAD("GET http://a/b#c HTTP/1.1\r\n" H "\r\n", 400),
+	BAD("GET /a?#\r\n" H "\r\n", 400),
+	MORE("GET /a#b HTTP/1.1"),
+	MORE("GET /\xff HTTP/1.1\r"),
+
+	/* a method token of at most 32 bytes; a longer one is 400 as soon as
+	 * its 33rd byte arrives */
+	GOOD("ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.!01 / HTTP/1.1\r\n" H "\r\n",
+	     METHOD_UNKNOWN, 1, FRAMING_NONE, 0, 1, 0, "a"),
+	BAD("ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.!012 / HTTP/1.1\r\n" H "\r\n", 400),
+	BAD("ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.!012", 400),
+	BAD("\r\nABCDEFGHIJKLMNOPQRSTUVWXYZ-_.!012", 400),
+	BAD("GETGETGETGETGETGETGETGETGETGETGET", 400),
+	MORE("ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.!01"),
+	MORE("\r\nABCDEFGHIJKLMNOPQRSTUVWXYZ-_.!01"),
+	BAD("ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.!01@ / HTTP/1.1\r\n" H "\r\n", 400),
+	MORE("ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.!01@"),
 
 	/* the version */
 	GOOD("GET / HTTP/1.0\r\n\r\n", METHOD_GET, 0, FRAMING_NONE, 0, 0, 0, NULL),
@@ -191,7 +221,16 @@ static const struct rcase cases[] = {
 	BAD("GET / HTTP/1.1\r\nHost: [::1]:8x\r\n\r\n", 400),
 	BAD("GET / HTTP/1.1\r\nHost: a\"b\r\n\r\n", 400),
 	BAD("GET / HTTP/1.0\r\nHost: a b\r\n\r\n", 400),
-	GOOD("GET / HTTP/1.1\r\nHost:\r\n\r\n", METHOD_GET, 1, FRAMING_NONE, 0, 1, 0, ""),
+	/* an empty Host names no host: an http URI always has one (RFC 9110
+	 * 4.2.1, 7.2) */
+	BAD("GET / HTTP/1.1\r\nHost:\r\n\r\n", 400),
+	BAD("GET / HTTP/1.1\r\nHost: \r\n\r\n", 400),
+	BAD("GET / HTTP/1.1\r\nHost: \t \r\n\r\n", 400),
+	BAD("GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400),
+	BAD("GET / HTTP/1.1\r\nHost: :\r\n\r\n", 400),
+	BAD("GET http://a/ HTTP/1.1\r\nHost:\r\n\r\n", 400),
+	BAD("GET / HTTP/1.0\r\nHost:\r\n\r\n", 400),
+	MORE("GET / HTTP/1.1\r\nHost:\r\n"),
 	GOOD("GET / HTTP/1.1\r\nHost: example.com:8080\r\n\r\n",
 	     METHOD_GET, 1, FRAMING_NONE, 0, 1, 0, "example.com:8080"),
 	GOOD("GET / HTTP/1.1\r\nHost: example.com:\r\n\r\n",
@@ -349,25 +388,74 @@ static int same(const char *a, int ra, const struct request_head *ha,
 	return 1;
 }
 
+/* Feeds growing prefixes of in[0..len) to one resumed scan, each prefix
+ * from a heap block of its exact size (the buffer moves, as a growing
+ * read buffer does), up to the first decisive result, and checks that it
+ * is the whole input's.  cuts[0..ncuts) are the prefix lengths, in
+ * ascending order; the whole input comes last. */
+static void check_resumed(const char *in, size_t len, const size_t *cuts,
+			  size_t ncuts, const char *whole, int rref,
+			  const struct request_head *ref, struct request_head *h,
+			  int line, const char *how)
+{
+	struct request_scan sc;
+	int r = -2;
+
+	memset(&sc, 0, sizeof(sc));
+	for (size_t i = 0; i <= ncuts && r == -2; i++) {
+		size_t k = i < ncuts ? cuts[i] : len;
+		char *part = dup_exact(in, k);
+
+		r = request_parse_resume(&sc, part, k, h);
+		if (r != -2 && !same(part, r, h, whole, rref, ref)) {
+			print_error("line %d: resumed (%s) at %zu gives %d (status %d), "
+				    "whole gives %d (status %d)\n", line, how, k, r,
+				    h->status, rref, ref->status);
+			fail();
+		}
+		if (r != -2) {
+			/* A decision leaves the scan state ready for a new head. */
+			struct request_scan zero;
+
+			memset(&zero, 0, sizeof(zero));
+			assert_memory_equal(&sc, &zero, sizeof(sc));
+		} else {
+			assert_int_equal(h->nfields, 0);
+			assert_null(h->method.p);
+		}
+		free(part);
+	}
+	if (r != rref) {
+		print_error("line %d: resumed (%s) ends with %d, whole gives %d\n",
+			    line, how, r, rref);
+		fail();
+	}
+}
+
 /* Every prefix (each in a heap block of its exact size, as when bytes
- * arrive one at a time) gives -2 or the final result; every two-part
- * split, the second part landing in a fresh buffer as a growing read
- * buffer would, ends with the final result.  Large inputs are sampled. */
+ * arrive one at a time) gives -2 or the final result, parsed afresh or
+ * resumed; every two-part split, the second part landing in a fresh
+ * buffer as a growing read buffer would, ends with the final result,
+ * again afresh and resumed; so does a resumed feed byte by byte.  Large
+ * inputs are sampled. */
 static void check_feed(const char *in, size_t len, int line)
 {
 	struct request_head *ref = malloc(sizeof(*ref));
 	struct request_head *h = malloc(sizeof(*h));
 	char *whole = dup_exact(in, len);
+	size_t *cuts = malloc((len + 1) * sizeof(*cuts)), ncuts = 0;
 	int rref, r;
 
 	assert_non_null(ref);
 	assert_non_null(h);
+	assert_non_null(cuts);
 	rref = request_parse(whole, len, ref);
 	for (size_t k = 0; k <= len; k++) {
 		char *part, *again;
 
 		if (len > 3000 && k > 300 && k + 300 < len && k % 97 != 0)
 			continue;
+		cuts[ncuts++] = k;
 		part = dup_exact(in, k);
 		r = request_parse(part, k, h);
 		if (r != -2 && !same(part, r, h, whole, rref, ref)) {
@@ -383,7 +471,11 @@ static void check_feed(const char *in, size_t len, int line)
 			fail();
 		}
 		free(again);
+		check_resumed(in, len, &k, 1, whole, rref, ref, h, line, "split");
 	}
+	/* byte by byte (sampled for large inputs) */
+	check_resumed(in, len, cuts, ncuts, whole, rref, ref, h, line, "bytewise");
+	free(cuts);
 	free(whole);
 	free(ref);
 	free(h);
@@ -582,6 +674,7 @@ static void test_request_line_limit(void **state)
 
 	/* a line that never ends */
 	memset(p, 'A', cap);
+	memcpy(p, "GET /", 5);
 	expect_parse(p, REQUEST_LINE_MAX, -2, 0, __LINE__);
 	expect_parse(p, REQUEST_LINE_MAX + 1, -1, 414, __LINE__);
 	expect_parse(p, cap, -1, 414, __LINE__);
