@@ -10,7 +10,9 @@
  *     bytes, which are exactly the tail of the input;
  *   - st.total equals the number of decoded bytes;
  *   - the state is DONE after a result >= 0, FAILED after -1, and both
- *     stay put when fed more.
+ *     stay put when fed more;
+ *   - chunked_pending() is 0 outside chunk data, and total plus it stays
+ *     within 2^63 - 1.
  *
  * Built with FUZZ_FAST (make fuzz FUZZ_MODE=fast) only the whole input
  * and the one split point chosen by its first two bytes are checked. */
@@ -52,6 +54,8 @@ static void feed(const uint8_t *in, size_t len, const size_t *cuts,
 		ssize_t rc = chunked_decode(&st, piece, &n);
 
 		FUZZ_CHECK(n <= to - from);
+		FUZZ_CHECK(st.state == CHUNKED_DATA || chunked_pending(&st) == 0);
+		FUZZ_CHECK(chunked_pending(&st) <= UINT64_C(0x7fffffffffffffff) - st.total);
 		memcpy(r->body + r->body_len, piece, n);
 		r->body_len += n;
 		if (rc == -1) {

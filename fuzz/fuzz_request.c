@@ -12,7 +12,15 @@
  *     compared as offsets).  Every prefix is tried for inputs up to
  *     FULL_PREFIX_MAX bytes; longer inputs try the first and last 256
  *     prefixes, 64 evenly spaced ones and one point chosen by the input's
- *     first two bytes.  Each prefix is a heap copy of its exact size. */
+ *     first two bytes.  Each prefix is a heap copy of its exact size;
+ *   - resumed feed: the same prefixes, in ascending order, given to one
+ *     request_parse_resume() scan state (each from its own copy, so the
+ *     buffer moves between calls) end with the whole input's result at
+ *     the first decisive one; -2 leaves no slice, a decision leaves the
+ *     state zeroed;
+ *   - a parsed head has a method of at most REQUEST_METHOD_MAX bytes, a
+ *     target of printable ASCII without "#", and a non-empty Host when
+ *     one is given. */
 
 #include "fuzz.h"
 #include "request.h"
@@ -29,6 +37,12 @@ static void check_head(const char *buf, int ret, const struct request_head *h)
 	FUZZ_CHECK(fuzz_inside(buf, n, h->target.p, h->target.len));
 	FUZZ_CHECK(h->target.len > 0);
 	FUZZ_CHECK(fuzz_inside(buf, n, h->host.p, h->host.len));
+	FUZZ_CHECK(h->method.len <= REQUEST_METHOD_MAX);
+	for (i = 0; i < h->target.len; i++)
+		FUZZ_CHECK(h->target.p[i] > 0x20 && h->target.p[i] < 0x7f &&
+			   h->target.p[i] != '#');
+	if (request_field(h, "host") != NULL)
+		FUZZ_CHECK(h->host.len > 0);
 	FUZZ_CHECK(h->nfields <= REQUEST_FIELDS_MAX);
 	FUZZ_CHECK(h->major == 1);
 	FUZZ_CHECK(h->minor == 0 || h->minor == 1);
@@ -128,6 +142,31 @@ static int check_prefix(const uint8_t *data, size_t k, const char *whole,
 	return rp != -2;
 }
 
+/* Resumed feed of data[0..k) for each k in turn: the first decisive
+ * result must be the whole input's.  Returns 1 once decided. */
+__attribute__((unused))
+static int resume_prefix(struct request_scan *sc, const uint8_t *data,
+			 size_t k, const char *whole, int rw,
+			 const struct request_head *hw, struct request_head *hp)
+{
+	static const struct request_scan zero;
+	char *p = fuzz_dup(data, k);
+	int rp;
+
+	memset(hp, 0xa5, sizeof(*hp));
+	rp = request_parse_resume(sc, p, k, hp);
+	check_one(p, k, rp, hp);
+	if (rp == -2) {
+		FUZZ_CHECK(hp->method.p == NULL && hp->target.p == NULL &&
+			   hp->nfields == 0);
+	} else {
+		check_same(whole, rw, hw, p, rp, hp);
+		FUZZ_CHECK(memcmp(sc, &zero, sizeof(zero)) == 0);
+	}
+	free(p);
+	return rp != -2;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct request_head hw, hp;
@@ -144,25 +183,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_prefix(data, ((size_t)data[0] | (size_t)data[1] << 8) % size,
 			     whole, rw, &hw, &hp);
 #else
+	struct request_scan sc;
 	size_t k;
+	int done = 0;
 
+	memset(&sc, 0, sizeof(sc));
 	if (size <= FULL_PREFIX_MAX) {
 		/* Byte by byte: the first decisive prefix is the result;
 		 * after it, each longer prefix must say the same. */
-		for (k = 0; k < size; k++)
+		for (k = 0; k < size; k++) {
 			check_prefix(data, k, whole, rw, &hw, &hp);
+			if (!done)
+				done = resume_prefix(&sc, data, k, whole, rw, &hw, &hp);
+		}
 	} else {
 		size_t step = size / 64, pick;
 
-		for (k = 0; k < 256; k++)
-			check_prefix(data, k, whole, rw, &hw, &hp);
-		for (k = size - 256; k < size; k++)
-			check_prefix(data, k, whole, rw, &hw, &hp);
-		for (k = step; k < size; k += step)
-			check_prefix(data, k, whole, rw, &hw, &hp);
 		pick = ((size_t)data[0] | (size_t)data[1] << 8) % size;
+		for (k = 0; k < 256; k++) {
+			check_prefix(data, k, whole, rw, &hw, &hp);
+			if (!done)
+				done = resume_prefix(&sc, data, k, whole, rw, &hw, &hp);
+		}
+		for (k = step; k < size; k += step) {
+			check_prefix(data, k, whole, rw, &hw, &hp);
+			if (!done && k >= 256 && k < size - 256)
+				done = resume_prefix(&sc, data, k, whole, rw, &hw, &hp);
+		}
+		for (k = size - 256; k < size; k++) {
+			check_prefix(data, k, whole, rw, &hw, &hp);
+			if (!done)
+				done = resume_prefix(&sc, data, k, whole, rw, &hw, &hp);
+		}
 		check_prefix(data, pick, whole, rw, &hw, &hp);
 	}
+	if (!done)
+		resume_prefix(&sc, data, size, whole, rw, &hw, &hp);
 #endif
 	free(whole);
 	return 0;

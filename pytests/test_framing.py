@@ -377,6 +377,37 @@ def test_bad_chunk_size_400_close(srv, size_line):
 		wsh.assert_closed_after(c, "after a bad chunk size")
 
 
+@pytest.mark.rfc("9112", "7.1.1", "SHOULD")
+@pytest.mark.parametrize("size_line", [b"5 ", b"5\t", b"5;", b"5; ", b"5;=x", b"5;;a", b"5;a ",
+                                       b"5;a b", b"5;a=", b"5;a=b ", b"5;a==b", b'5;a="x',
+                                       b'5;a="x\\', b'5;a="x"y', b'5;a="x" ', b"5;a\x80",
+                                       b'5;a="\x01"', b"5;a=@"])
+def test_chunk_line_off_grammar_400_close(srv, size_line):
+	"""chunk-size [ chunk-ext ] CRLF exactly (RFC 9112 7.1.1): white space
+	only around ";" and "=", a token name, a token or quoted-string value.
+	Anything else: 400 and close, the pipelined request never answered."""
+	data = (b"POST /up/x.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+	        + size_line + b"\r\nhello\r\n0\r\n\r\n" + get("/b.txt"))
+	bad_request_and_close(srv, data)
+
+
+@pytest.mark.rfc("9112", "7.1.1", "MUST")
+def test_chunk_line_grammar_accepted(srv):
+	"""Every form the grammar allows is read and its extensions ignored."""
+	name = uname()
+	body = (b"2 ;a\r\nab\r\n"
+	        b"2\t; a \t= \tb\r\ncd\r\n"
+	        b'2;a="";b="q;\\"x\\\\" ;c=d\r\nef\r\n'
+	        b"2;!#$%&'*+-.^_`|~=x\r\ngh\r\n"
+	        b'0;last="\x80"\r\n\r\n')
+	with srv.conn() as c:
+		c.send(req("POST", "/up/" + name, {"Transfer-Encoding": "chunked"}, body) + get("/b.txt"))
+		r1 = c.read_response()
+		assert r1.status in STORED_OK, r1
+		pipelined_then_beta(c)
+	assert stored(srv, "store", name) == b"abcdefgh"
+
+
 @pytest.mark.rfc("9112", "7.1", "MUST")
 @pytest.mark.parametrize("tail", [b"helloXX0\r\n\r\n", b"hellohello\r\n0\r\n\r\n"])
 def test_chunk_data_without_crlf_400_close(srv, tail):
@@ -454,6 +485,38 @@ def test_chunked_over_limit_413_stream(srv):
 		r = c.read_response()
 		assert_error_response(r, 413)
 	assert no_file_like(srv, "small", name)
+
+
+def test_chunk_over_limit_413_at_its_size_line(srv):
+	"""A chunk whose size alone passes the limit: 413 as soon as its size
+	line is read, without its data (the body timeout is 60 s)."""
+	name = uname()
+	with srv.conn(timeout=5) as c:
+		c.send(req("POST", "/small/" + name, {"Transfer-Encoding": "chunked"}) + b"100000\r\n")
+		r = c.read_response()
+		assert_error_response(r, 413)
+	assert no_file_like(srv, "small", name)
+
+
+def test_chunk_over_what_the_limit_leaves_413(srv):
+	"""8 bytes taken, then a 3-byte chunk: 11 > 10 before the 3 bytes."""
+	name = uname()
+	with srv.conn(timeout=5) as c:
+		c.send(req("POST", "/small/" + name, {"Transfer-Encoding": "chunked"}) + b"8\r\n12345678\r\n")
+		c.send(b"3;ext=1\r\n")
+		r = c.read_response()
+		assert_error_response(r, 413)
+	assert no_file_like(srv, "small", name)
+
+
+def test_chunk_up_to_the_limit_accepted(srv):
+	name = uname()
+	with srv.conn() as c:
+		c.send(req("POST", "/small/" + name, {"Transfer-Encoding": "chunked"},
+		           b"8\r\n12345678\r\n2\r\n90\r\n0\r\n\r\n"))
+		r = c.read_response()
+	assert r.status in STORED_OK, r
+	assert stored(srv, "small", name) == b"1234567890"
 
 
 def test_default_limit_is_1m(srv):

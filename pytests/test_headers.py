@@ -64,6 +64,21 @@ def test_invalid_host_400(srv, value):
 	assert_error_response(r, 400)
 
 
+@pytest.mark.rfc("9110", "7.2", "MUST")
+@pytest.mark.parametrize("line", ["Host:", "Host: ", "Host: \t ", "Host: :80"])
+def test_empty_host_400(srv, line):
+	"""An http URI always has a host (RFC 9110 4.2.1): an empty Host value
+	is invalid, not a request for the default server."""
+	r = raw(srv, [line])
+	assert_error_response(r, 400)
+
+
+@pytest.mark.rfc("9110", "7.2", "MUST")
+def test_empty_host_http10_400(srv):
+	r = raw(srv, ["Host:"], version="HTTP/1.0")
+	assert_error_response(r, 400)
+
+
 def test_host_routes(srv):
 	assert who(srv, ["Host: a.test"]) == b"A"
 	assert who(srv, ["Host: b.test"]) == b"B"

@@ -196,6 +196,60 @@ def test_huge_request_line_414(srv):
 		assert r.status == 414
 
 
+# -- the request-target: printable ASCII, no fragment (RFC 9112 3.2) -------------
+
+@pytest.mark.rfc("9112", "3.2", "SHOULD")
+@pytest.mark.parametrize("target", [b"/#frag", b"/a.txt#frag", b"/a.txt?x=1#f", b"/a.txt#",
+                                    b"http://localhost/a.txt#f"])
+def test_fragment_in_target_400(srv, target):
+	"""A fragment is never sent in a request-target: 400, not the file."""
+	with srv.conn() as c:
+		c.send(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n" + get("/a.txt"))
+		r = c.read_response()
+		assert_error_response(r, 400)
+		wsh.assert_closed_after(c, "after a target with a fragment")
+
+
+@pytest.mark.rfc("9112", "3.2", "SHOULD")
+@pytest.mark.parametrize("target", [b"/\xc3\xa9t\xc3\xa9.txt", b"/caf\xc3\xa9", b"/\xc0\xaf",
+                                    b"/a.txt?q=\xff", b"/a\x7f.txt", b"/\x80"])
+def test_non_ascii_target_400(srv, target):
+	"""Raw bytes outside printable ASCII: 400 (the same name percent-encoded
+	is served, see test_percent_decoded_path)."""
+	r = send(srv, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+	assert_error_response(r, 400)
+
+
+# -- the method token: at most 32 bytes -------------------------------------------
+
+def test_method_of_32_bytes_is_a_method(srv):
+	r = send(srv, req("M" * 32, "/a.txt"))
+	assert_error_response(r, 501)
+
+
+@pytest.mark.parametrize("n", [33, 100, 9000])
+def test_method_over_32_bytes_400(srv, n):
+	"""400: the request line is bad; 414 is about the target."""
+	r = send(srv, req("M" * n, "/a.txt"))
+	assert_error_response(r, 400)
+
+
+def test_method_over_32_bytes_400_before_line_end(srv):
+	"""The 33rd byte of a method decides: no waiting for the line's end."""
+	with srv.conn(timeout=5) as c:
+		c.send(b"X" * 33)
+		r = c.read_response()
+		assert_error_response(r, 400)
+		wsh.assert_closed_after(c, "after an over-long method")
+
+
+def test_method_of_100k_400(srv):
+	with srv.conn() as c:
+		c.send(b"A" * 100000 + b" /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+		r = c.read_response()
+		assert_error_response(r, 400)
+
+
 def test_server_still_serving(srv):
 	r = srv.get("/a.txt")
 	assert r.status_code == 200 and r.content == b"alpha"

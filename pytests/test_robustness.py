@@ -118,6 +118,44 @@ def test_endless_empty_lines(srv):
 
 
 @pytest.mark.slow
+def test_head_dribbled_byte_by_byte(srv):
+	"""A 32 KB head sent one byte per segment: each read scans only the
+	bytes new since the last one (the head is not parsed again from its
+	start), a normal request on another connection is answered promptly
+	meanwhile, and the dribbled head is answered in full at the end."""
+	head = (b"GET /a.txt HTTP/1.1\r\nHost: x\r\n"
+	        + b"".join(b"X-Pad-%02d: %s\r\n" % (i, b"v" * 300) for i in range(98)) + b"\r\n")
+	assert 30000 < len(head) <= 32768
+	out = {}
+
+	def dribble():
+		with wsh.Conn(srv.port2, timeout=30) as c:
+			for i in range(len(head)):
+				if not c.send(head[i:i + 1]):
+					out["error"] = "closed at byte %d" % i
+					return
+				time.sleep(0.00005)
+			out["r"] = c.read_response()
+
+	t = threading.Thread(target=dribble)
+	t.start()
+	try:
+		checks = 0
+		t0 = time.monotonic()
+		while t.is_alive() and time.monotonic() - t0 < wsh.T(60):
+			served(srv, srv.port2, timeout=5)
+			checks += 1
+			time.sleep(0.2)
+	finally:
+		t.join(wsh.T(60))
+	assert not t.is_alive()
+	assert "error" not in out, out
+	assert checks > 0
+	r = out["r"]
+	assert (r.status, r.body) == (200, b"alpha"), r
+
+
+@pytest.mark.slow
 def test_1000_idle_connections(srv):
 	conns = []
 	try:

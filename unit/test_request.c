@@ -794,6 +794,90 @@ static void test_mutations(void **state)
 	}
 }
 
+/* A resumed scan reads each byte once before the head is complete: the
+ * lines it has checked can be overwritten between calls (against the
+ * rule, to see it) and it still waits for more, while a parse from the
+ * start trips over them.  Each call moves the place it resumes at to the
+ * end of the input.  The complete head is then made from all of it. */
+static void test_resume_new_bytes_only(void **state)
+{
+	static const char in[] = "\r\nPOST /a HTTP/1.1\r\nHost: a\r\nX-1: one\r\n"
+				 "Content-Length: 3\r\n\r\nabc";
+	size_t len = sizeof(in) - 1, head = len - 3;
+	struct request_scan sc;
+	struct request_head *h = malloc(sizeof(*h));
+	char *buf = malloc(len);
+	size_t poisoned = 0;
+
+	(void)state;
+	assert_non_null(h);
+	assert_non_null(buf);
+	memset(&sc, 0, sizeof(sc));
+	for (size_t k = 1; k < head; k++) {
+		buf[k - 1] = in[k - 1];
+		assert_int_equal(request_parse_resume(&sc, buf, k, h), -2);
+		assert_int_equal(sc.seek, k);
+		assert_true(sc.line <= k);
+		for (size_t i = 0; i < sc.line; i++) /* line ends kept */
+			if (buf[i] != '\r' && buf[i] != '\n')
+				buf[i] = '\x01';
+		if (sc.line > 2) { /* past the empty line */
+			assert_int_equal(request_parse(buf, k, h), -1);
+			assert_int_equal(h->status, 400);
+			poisoned++;
+		}
+	}
+	assert_true(poisoned > 0);
+	assert_int_equal(sc.nfields, 3);
+	assert_int_equal(sc.in_fields, 1);
+	assert_int_equal(sc.empty, 1);
+
+	/* the complete head, its lines intact */
+	memcpy(buf, in, len);
+	assert_int_equal(request_parse_resume(&sc, buf, len, h), (int)head);
+	assert_true(slice_eq(h->method, "POST"));
+	assert_true(slice_eq(h->target, "/a"));
+	assert_int_equal(h->nfields, 3);
+	assert_int_equal(h->framing, FRAMING_LENGTH);
+	assert_int_equal(h->content_length, 3);
+
+	/* The decision reset the state: the next head starts at buf[0]. */
+	memcpy(buf, "GET /b HTTP/1.0\r\n\r\n", 19);
+	assert_int_equal(request_parse_resume(&sc, buf, 10, h), -2);
+	assert_int_equal(request_parse_resume(&sc, buf, 19, h), 19);
+	assert_true(slice_eq(h->target, "/b"));
+	assert_int_equal(h->minor, 0);
+
+	/* An error found in a later call still reports the method and
+	 * version of the request line checked earlier. */
+	{
+		static const char bad[] = "DELETE /x HTTP/1.0\r\nHost : a\r\n";
+
+		memcpy(buf, bad, sizeof(bad) - 1);
+		assert_int_equal(request_parse_resume(&sc, buf, 20, h), -2);
+		assert_int_equal(request_parse_resume(&sc, buf, sizeof(bad) - 1, h), -1);
+		assert_int_equal(h->status, 400);
+		assert_int_equal(h->method_id, METHOD_DELETE);
+		assert_int_equal(h->major, 1);
+		assert_int_equal(h->minor, 0);
+	}
+
+	/* A buffer shorter than what the state has checked starts over. */
+	{
+		static const char get[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+
+		memcpy(buf, get, sizeof(get) - 1);
+		assert_int_equal(request_parse_resume(&sc, buf, 20, h), -2);
+		assert_int_equal(sc.line, 16);
+		assert_int_equal(request_parse_resume(&sc, buf, 5, h), -2);
+		assert_int_equal(sc.line, 0);
+		assert_int_equal(request_parse_resume(&sc, buf, sizeof(get) - 1, h),
+				 (int)sizeof(get) - 1);
+	}
+	free(buf);
+	free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -805,6 +889,7 @@ int main(void)
 		cmocka_unit_test(test_head_limit),
 		cmocka_unit_test(test_field_count),
 		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_resume_new_bytes_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

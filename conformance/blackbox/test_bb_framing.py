@@ -163,6 +163,15 @@ def test_chunk_size_overflow_rejected(t):
 	                             b"10000000000000005\r\nhello\r\n0\r\n\r\n"), codes=(400, 413))
 
 
+@rfc("9112", "7.1.1", "SHOULD")
+@pytest.mark.parametrize("line", [b"5 ", b"5;", b"5;=x", b"5;a ", b"5;a=", b'5;a="x', b'5;a="x"y'])
+def test_chunk_line_off_grammar_rejected(t, line):
+	"""chunk-size [ chunk-ext ] CRLF, BWS only around ";" and "=" (RFC 9112
+	7.1.1): a line two parsers could read differently is refused."""
+	rejected_and_closed(t, t.req("GET", "/index.html", [("Transfer-Encoding", "chunked")],
+	                             line + b"\r\nhello\r\n0\r\n\r\n"))
+
+
 @rfc("9112", "7.1", "MUST")
 def test_chunk_without_crlf_rejected(t):
 	rejected_and_closed(t, t.req("GET", "/index.html", [("Transfer-Encoding", "chunked")],

@@ -170,6 +170,31 @@ def test_invalid_host_400(t, value):
 	assert r.status == 400, r
 
 
+@rfc("9110", "7.2", "MUST")
+@pytest.mark.parametrize("value", ["", ":80"])
+def test_empty_host_400(t, value):
+	"""An http URI always has a host (RFC 9110 4.2.1): an empty one is invalid."""
+	r = t.exchange(t.req("GET", "/index.html", host=value))
+	assert r.status == 400, r
+
+
+@rfc("9112", "3.2", "SHOULD")
+@pytest.mark.parametrize("target", ["/index.html#frag", "/#frag"])
+def test_fragment_in_target_400(t, target):
+	"""origin-form is an absolute path and an optional query: no fragment."""
+	r = t.exchange(t.req("GET", target))
+	assert r.status == 400, r
+
+
+@rfc("9112", "3.2", "SHOULD")
+@pytest.mark.parametrize("target", [b"/caf\xc3\xa9", b"/\xc0\xaf"])
+def test_non_ascii_target_400(t, target):
+	"""A request-target is ASCII; non-ASCII is sent percent-encoded."""
+	r = t.exchange(b"GET " + target + b" HTTP/1.1\r\nHost: " + t.authority.encode()
+	               + b"\r\n\r\n")
+	assert r.status == 400, r
+
+
 @rfc("9112", "3.2", "MUST")
 def test_http10_without_host_served(t):
 	r = t.exchange(t.req("GET", "/index.html", version="HTTP/1.0", host=None))
