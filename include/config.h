@@ -120,12 +120,17 @@ struct config_io {
 	const char *base_dir;
 };
 
+/* Room for any error message of config_parse/config_load: a file name,
+ * a path and the word it was resolved from, each up to 4 KiB. */
+#define CONFIG_ERR_MAX 16384
+
 /* Parses the configuration text[0..len) that was read from file `path`
  * (used for messages and to resolve relative paths against its
  * directory).  On success returns the tree (caller owns it; free with
  * config_free).  On error returns NULL and writes one line
  * "FILE:LINE: message" (no "webserv: " prefix, no newline) to err
- * (512 bytes hold any message; a longer one is cut, always NUL-ended).
+ * (CONFIG_ERR_MAX bytes hold any message, paths in full up to PATH_MAX;
+ * a smaller buffer cuts it, always NUL-ended).
  * Paths in the tree are absolute only when `path` is: pass an absolute
  * path to get absolute roots.  io may be NULL (see struct config_io). */
 struct config *config_parse(const char *path, const char *text, size_t len,

@@ -302,3 +302,47 @@ def test_full_config_runs(server):
 	assert r.status == 404 and r.content_type == "text/html"
 	r = wsh.exchange(srv.port, wsh.get("/old/x"))
 	assert r.status == 301 and r.header("Location") == "http://example.test/new"
+
+
+# -- paths in messages: whole, never cut ----------------------------------------------
+
+LONG = "/".join(["long-directory-name-%02d-%s" % (i, "x" * 60) for i in range(12)])
+
+
+@pytest.mark.parametrize("args", [("-t",), ()], ids=["-t", "start"])
+@pytest.mark.parametrize("directive", ["root", "alias", "upload_store"])
+def test_missing_directory_named_in_full(run_bin, make_env, directive, args):
+	"""A relative path (about 1 KB here) is shown resolved, in full, with
+	the word the configuration used; the same for -t and a real start."""
+	word = "www/" + LONG + "/no-such-dir"
+	where = ["    root {root};"] if directive != "root" else []
+	env = make_env(L("server {", "    listen 127.0.0.1:{port};", *where,
+	                 "    location /x/ {", "        %s %s;" % (directive, word),
+	                 "    }", "}"))
+	line = check_error(run_bin, env, 5 if where else 4, args=args)
+	resolved = os.path.join(os.path.realpath(str(env.tmp)), word)
+	assert '%s directory "%s" (given as "%s") does not exist' % (directive, resolved, word) \
+		in line, line
+
+
+@pytest.mark.parametrize("args", [("-t",), ()], ids=["-t", "start"])
+def test_missing_absolute_directory_named_in_full(run_bin, make_env, args):
+	path = "/nonexistent-" + LONG + "/end"
+	env = make_env(L("server {", "    listen 127.0.0.1:{port};", "    root %s;" % path, "}"))
+	line = check_error(run_bin, env, 3, args=args)
+	assert line.endswith(': root directory "%s" does not exist' % path), line
+
+
+def test_missing_include_named_in_full(run_bin, make_env):
+	word = LONG + "/extra.conf"
+	env = make_env(L("include %s;" % word, *HEAD, "}"))
+	line = check_error(run_bin, env, 1)
+	resolved = os.path.join(os.path.realpath(str(env.tmp)), word)
+	assert line.endswith('cannot open "%s" (given as "%s")' % (resolved, word)), line
+
+
+def test_long_included_file_name_in_full(run_bin, make_env):
+	"""The FILE of FILE:LINE is the whole name of the file holding the error."""
+	rel = LONG + "/bad.conf"
+	env = make_env(L("include %s;" % rel, *HEAD, "}"), tmpfiles={rel: L("# bad", "bogus on;")})
+	check_error(run_bin, env, 2, file=str(env.tmp / rel))

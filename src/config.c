@@ -51,8 +51,9 @@
 #define INCLUDE_FILES_MAX 1024   /* included files in one parse (fan-out bound) */
 #define ARGS_MAX 4096            /* words in one statement */
 #define ARGS_ANY ARGS_MAX
-#define SHOW_BUF 72              /* a word quoted in a message, truncated */
-#define FILE_BUF 256             /* a file name in a message, truncated */
+#define SHOW_BUF 72              /* a word quoted in a message, cut after its start */
+#define PATH_SHOW 4104           /* a path in a message: whole up to PATH_MAX
+				  * (4096), else "..." and its end */
 #ifndef CHUNK_SIZE
 #define CHUNK_SIZE 16384        /* arena chunk (unit tests shrink it) */
 #endif
@@ -270,13 +271,36 @@ static const char *show(char *buf, size_t size, const char *s)
 
 #define SHOW(buf, s) show(buf, sizeof(buf), s)
 
+/* Copies the path s for a message: control bytes become '?'.  A path too
+ * long for buf keeps its end, after "...": the end names the file or
+ * directory, the start is only where it lies. */
+static const char *show_path(char *buf, size_t size, const char *s)
+{
+	size_t len = strlen(s), from = 0, n = 0;
+
+	if (len + 1 > size) {
+		memcpy(buf, "...", 3);
+		n = 3;
+		from = len - (size - 4);
+	}
+	for (size_t i = from; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		buf[n++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+#define SHOW_PATH(buf, s) show_path(buf, sizeof(buf), s)
+
 /* Records the first error as "FILE:LINE: message" (no FILE:LINE when file
  * is NULL).  Returns -1 so callers can `return error_at(...)`. */
 __attribute__((format(printf, 4, 5)))
 static int error_at(struct parser *P, const char *file, unsigned long line,
 		    const char *fmt, ...)
 {
-	char fb[FILE_BUF];
+	char fb[PATH_SHOW];
 	va_list ap;
 	int k = 0;
 
@@ -286,7 +310,7 @@ static int error_at(struct parser *P, const char *file, unsigned long line,
 	if (!P->err || P->errlen == 0)
 		return -1;
 	if (file)
-		k = snprintf(P->err, P->errlen, "%s:%lu: ", SHOW(fb, file), line);
+		k = snprintf(P->err, P->errlen, "%s:%lu: ", SHOW_PATH(fb, file), line);
 	if (k < 0) {
 		P->err[0] = '\0';
 		return -1;
@@ -695,17 +719,32 @@ static char *resolve(struct parser *P, const char *s)
 	return r;
 }
 
+/* Reports that the path r, resolved from the word v, is missing, as
+ * "HEAD \"PATH\" TAIL": the whole path, and for a relative one the word
+ * as written, so that the user sees what was looked for and why there. */
+static int path_error(struct parser *P, struct lexer *lx, const struct tok *v,
+		      const char *r, const char *head, const char *tail)
+{
+	char rb[PATH_SHOW], wb[PATH_SHOW];
+
+	if (v->s[0] == '/')
+		return error_at(P, lx->file, v->line, "%s \"%s\"%s", head,
+				SHOW_PATH(rb, r), tail);
+	return error_at(P, lx->file, v->line, "%s \"%s\" (given as \"%s\")%s", head,
+			SHOW_PATH(rb, r), SHOW_PATH(wb, v->s), tail);
+}
+
 /* Resolves the path argument v of directive d; with check, it must be an
  * existing directory (what says which one in the message). */
 static char *path_arg(struct parser *P, struct lexer *lx, const struct tok *v,
 		      const struct directive *d, int check)
 {
-	char tb[SHOW_BUF];
+	char head[64];
 	char *r;
 
 	if (v->len == 0) {
-		error_at(P, lx->file, v->line, "invalid value \"%s\" in \"%s\" directive",
-			 SHOW(tb, v->s), d->name);
+		error_at(P, lx->file, v->line, "invalid value \"\" in \"%s\" directive",
+			 d->name);
 		return NULL;
 	}
 	r = resolve(P, v->s);
@@ -714,8 +753,8 @@ static char *path_arg(struct parser *P, struct lexer *lx, const struct tok *v,
 		return NULL;
 	}
 	if (check && P->io && P->io->is_dir && !P->io->is_dir(P->io->ctx, r)) {
-		error_at(P, lx->file, v->line, "%s directory \"%s\" does not exist",
-			 d->name, SHOW(tb, r));
+		snprintf(head, sizeof(head), "%s directory", d->name);
+		path_error(P, lx, v, r, head, " does not exist");
 		return NULL;
 	}
 	return r;
@@ -895,7 +934,7 @@ static int set_server(struct parser *P, struct lexer *lx, struct block *b,
 static int set_location(struct parser *P, struct lexer *lx, struct block *b,
 			const struct directive *d, const struct tok *v, size_t n)
 {
-	char tb[SHOW_BUF];
+	char tb[SHOW_BUF], pb[PATH_SHOW];
 	struct server_conf *srv = b->srv;
 	const struct tok *pt = &v[n - 1];
 	const char *pre = pt->s;
@@ -927,11 +966,11 @@ static int set_location(struct parser *P, struct lexer *lx, struct block *b,
 	}
 	if (pre[0] != '/')
 		return error_at(P, lx->file, pt->line, "location \"%s\" must start with \"/\"",
-				SHOW(tb, pre));
+				SHOW_PATH(pb, pre));
 	for (size_t i = 0; i < srv->nlocs; i++)
 		if (srv->locs[i].exact == exact && strcmp(srv->locs[i].prefix, pre) == 0)
 			return error_at(P, lx->file, pt->line, "duplicate location \"%s\"",
-					SHOW(tb, pre));
+					SHOW_PATH(pb, pre));
 	lc_init(&l);
 	l.exact = exact;
 	l.prefix = astrdup(P->mem, pre);
@@ -971,7 +1010,6 @@ static int set_types(struct parser *P, struct lexer *lx, struct block *b,
 static int set_include(struct parser *P, struct lexer *lx, struct block *b,
 		       const struct directive *d, const struct tok *v, size_t n)
 {
-	char tb[SHOW_BUF];
 	struct lexer inc;
 	char *path, *data = NULL;
 	size_t len = 0;
@@ -988,7 +1026,7 @@ static int set_include(struct parser *P, struct lexer *lx, struct block *b,
 		return -1;
 	if (!P->io || !P->io->read_file ||
 	    P->io->read_file(P->io->ctx, path, &data, &len) != 0)
-		return error_at(P, lx->file, v[1].line, "cannot open \"%s\"", SHOW(tb, path));
+		return path_error(P, lx, &v[1], path, "cannot open", "");
 	if (!data)
 		len = 0;
 	lexer_init(&inc, path, data ? data : "", len);
@@ -1195,14 +1233,14 @@ static int set_max_files(struct parser *P, struct lexer *lx, struct block *b,
 static int set_error_page(struct parser *P, struct lexer *lx, struct block *b,
 			  const struct directive *d, const struct tok *v, size_t n)
 {
-	char tb[SHOW_BUF];
+	char tb[SHOW_BUF], pb[PATH_SHOW];
 	struct loc_conf *lc = b->lc;
 	const struct tok *u = &v[n - 1];
 	char *uri;
 
 	if (u->s[0] != '/')
 		return error_at(P, lx->file, u->line, "invalid uri \"%s\" in \"%s\" directive",
-				SHOW(tb, u->s), d->name);
+				SHOW_PATH(pb, u->s), d->name);
 	uri = astrdup(P->mem, u->s);
 	if (!uri)
 		return oom(P, lx, u->line);
@@ -1615,7 +1653,7 @@ out:
 struct config *config_load(const char *path, const struct config_io *io,
 			   char *err, size_t errlen)
 {
-	char fb[FILE_BUF];
+	char fb[PATH_SHOW];
 	struct config *cf;
 	char *data = NULL;
 	size_t len = 0;
@@ -1623,7 +1661,7 @@ struct config *config_load(const char *path, const struct config_io *io,
 	if (!path || !io || !io->read_file ||
 	    io->read_file(io->ctx, path, &data, &len) != 0) {
 		if (err && errlen)
-			snprintf(err, errlen, "cannot open \"%s\"", SHOW(fb, path ? path : ""));
+			snprintf(err, errlen, "cannot open \"%s\"", SHOW_PATH(fb, path ? path : ""));
 		return NULL;
 	}
 	cf = config_parse(path, data ? data : "", data ? len : 0, io, err, errlen);

@@ -263,7 +263,7 @@ int main(int argc, char **argv)
 	struct server sv = { 0 };
 	struct sigaction sa = { 0 };
 	struct rlimit rl;
-	char err[1024];
+	char err[CONFIG_ERR_MAX];
 	int test = 0, i, status = 1;
 	size_t maxfds;
 

@@ -284,12 +284,14 @@ static const struct err_case err_cases[] = {
 
 	/* directories */
 	{ __LINE__, "server {\n root /nope;\n}", AT(2) "root directory \"/nope\" does not exist" },
-	{ __LINE__, "root nope;\nserver {}\n", AT(1) "root directory \"" DIR "/nope\" does not exist" },
+	{ __LINE__, "root nope;\nserver {}\n", AT(1) "root directory \"" DIR "/nope\" (given as \"nope\") does not exist" },
 	{ __LINE__, "server {\n root\n  /nope;\n}", AT(3) "root directory \"/nope\" does not exist" },
 	{ __LINE__, "server {\n location / {\n  alias /nope/;\n }\n}",
 	  AT(3) "alias directory \"/nope\" does not exist" },
 	{ __LINE__, "server {\n location / {\n  upload_store uploads;\n }\n}",
-	  AT(3) "upload_store directory \"" DIR "/uploads\" does not exist" },
+	  AT(3) "upload_store directory \"" DIR "/uploads\" (given as \"uploads\") does not exist" },
+	{ __LINE__, "server {\n location / {\n  alias ./a/../b//c/;\n }\n}",
+	  AT(3) "alias directory \"" DIR "/a/../b/c\" (given as \"./a/../b//c/\") does not exist" },
 	{ __LINE__, "server {\n root \"\";\n}", AT(2) "invalid value \"\" in \"root\" directive" },
 
 	/* locations */
@@ -402,7 +404,7 @@ static const struct err_case err_cases[] = {
 	{ __LINE__, "types {\n text/html html;\n", AT(2) "unexpected end of file, expecting \"}\"" },
 
 	/* include: the error names the file that holds it */
-	{ __LINE__, "include missing.conf;\n", AT(1) "cannot open \"" DIR "/missing.conf\"" },
+	{ __LINE__, "include missing.conf;\n", AT(1) "cannot open \"" DIR "/missing.conf\" (given as \"missing.conf\")" },
 	{ __LINE__, "server {\n\n include /x/missing.conf;\n}", AT(3) "cannot open \"/x/missing.conf\"" },
 	{ __LINE__, "server {\n include bad.conf;\n}", DIR "/bad.conf:3: unknown directive \"foo\"" },
 	{ __LINE__, "include self.conf;\n", DIR "/self.conf:1: include nesting too deep" },
@@ -516,16 +518,92 @@ static void test_errbuf(void **state)
 	assert_null(parse("foo;", small, sizeof(small)));
 	assert_int_equal(strlen(small), sizeof(small) - 1);
 	assert_memory_equal(small, MAIN, sizeof(small) - 1);
-	/* A long file name is shortened, never overflows. */
+	/* A short buffer cuts the message, never overflows. */
 	{
 		char path[2048], err[1200];
 
 		memset(path, 'a', sizeof(path) - 1);
 		path[0] = '/';
 		path[sizeof(path) - 1] = '\0';
+		memset(err, 'x', sizeof(err));
 		assert_null(config_parse(path, "foo;", 4, &io, err, sizeof(err)));
-		assert_non_null(strstr(err, "...:1: unknown directive \"foo\""));
+		assert_int_equal(strlen(err), sizeof(err) - 1);
+		assert_memory_equal(err, path, sizeof(err) - 1);
 	}
+	/* A file name is shown whole up to PATH_MAX, a longer one by its end. */
+	{
+		static char path[6000], err[CONFIG_ERR_MAX];
+		size_t n;
+
+		memset(path, 'a', sizeof(path) - 1);
+		path[0] = '/';
+		memcpy(path + sizeof(path) - 10, "/end.conf", 10);
+		assert_null(config_parse(path, "foo;", 4, &io, err, sizeof(err)));
+		assert_true(strncmp(err, "...aaa", 6) == 0);
+		assert_non_null(strstr(err, "aaa/end.conf:1: unknown directive \"foo\""));
+		n = strlen(err);
+		assert_true(n > 4096 && n < 4200);
+		path[4000] = '\0';
+		memcpy(path + 3990, "/end.conf", 10);
+		assert_null(config_parse(path, "foo;", 4, &io, err, sizeof(err)));
+		assert_true(strncmp(err, path, 3999) == 0);
+		assert_string_equal(err + 3999, ":1: unknown directive \"foo\"");
+	}
+}
+
+/* A missing directory is named by its whole path, and by the word the
+ * configuration used for a relative one, however long (issue: a path cut
+ * after 72 bytes did not say which directory was missing). */
+static void test_error_long_paths(void **state)
+{
+	static char text[8192], want[CONFIG_ERR_MAX], err[CONFIG_ERR_MAX];
+	static char word[3001];
+	static const char *const dirs_[] = { "root", "alias", "upload_store" };
+
+	(void)state;
+	memset(word, 'd', sizeof(word) - 1);
+	memcpy(word + sizeof(word) - 9, "/missing", 9);
+	for (size_t i = 0; i < 3; i++) {
+		struct config *cf;
+
+		/* relative: resolved path and the word */
+		snprintf(text, sizeof(text), "server {\n location / {\n  %s %s;\n }\n}\n",
+			 dirs_[i], word);
+		snprintf(want, sizeof(want), AT(3) "%s directory \"" DIR "/%s\" (given as \"%s\") "
+			 "does not exist", dirs_[i], word, word);
+		cf = parse(text, err, sizeof(err));
+		assert_null(cf);
+		assert_string_equal(err, want);
+
+		/* absolute */
+		snprintf(text, sizeof(text), "server {\n location / {\n  %s /%s;\n }\n}\n",
+			 dirs_[i], word);
+		snprintf(want, sizeof(want), AT(3) "%s directory \"/%s\" does not exist",
+			 dirs_[i], word);
+		cf = parse(text, err, sizeof(err));
+		assert_null(cf);
+		assert_string_equal(err, want);
+	}
+
+	/* a path longer than PATH_MAX keeps its end */
+	{
+		static char big[5001];
+
+		memset(big, 'e', sizeof(big) - 1);
+		memcpy(big + sizeof(big) - 6, "/last", 6);
+		snprintf(text, sizeof(text), "root /%s;\nserver {}\n", big);
+		assert_null(parse(text, err, sizeof(err)));
+		assert_true(strncmp(err, AT(1) "root directory \"...eee", strlen(AT(1)) + 22) == 0);
+		assert_non_null(strstr(err, "eee/last\" does not exist"));
+		assert_true(strlen(err) < 4200);
+	}
+
+	/* a long include path, relative */
+	snprintf(text, sizeof(text), "include %s.conf;\n", word);
+	snprintf(want, sizeof(want), AT(1) "cannot open \"" DIR "/%s.conf\" (given as \"%s.conf\")",
+		 word, word);
+	assert_null(parse(text, err, sizeof(err)));
+	assert_string_equal(err, want);
 }
 
 /* ---- valid configurations ---- */
@@ -1330,7 +1408,7 @@ static void test_include(void **state)
 		assert_string_equal(cf->servers[0].srv.root, "/nope");
 		config_free(cf);
 		assert_null(config_parse(MAIN, "include x;", 10, &none, err, sizeof(err)));
-		assert_string_equal(err, AT(1) "cannot open \"" DIR "/x\"");
+		assert_string_equal(err, AT(1) "cannot open \"" DIR "/x\" (given as \"x\")");
 		cf = config_parse(MAIN, "server {}", 9, NULL, err, sizeof(err));
 		assert_non_null(cf);
 		config_free(cf);
@@ -1742,6 +1820,7 @@ int main(void)
 		cmocka_unit_test(test_error_nul),
 		cmocka_unit_test(test_too_many_includes),
 		cmocka_unit_test(test_errbuf),
+		cmocka_unit_test(test_error_long_paths),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_listen_many),
