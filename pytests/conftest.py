@@ -10,6 +10,15 @@ Fixtures:
   make_env      factory: the same temp-dir/config preparation without
                 starting anything (for `-t` and failure tests)
   run_bin       run the binary with arguments, returning CompletedProcess
+  cgi_scripts   cgi_scripts(*names, under="cgi/") -> a `files` dict holding
+                the named scripts of cgi_fixtures/ (each one says what it
+                does in its opening comment)
+  store_server  factory: a server with an upload store at /up and CGI at
+                /cgi/ (STORE_CONF), for tests that stop or restart it
+  module_store_server  the same configuration, one server per test file
+  mixed_srv     one server per test file whose configuration reaches many
+                features at once (MIXED_CONF: error pages, autoindex with
+                odd names, an upload store, the edge.py script, `return`)
 
 Placeholders in configuration text: {port} {port2} {port3} (free TCP ports),
 {root} (<tmp>/www, the docroot that `files` fill) and {tmp}.
@@ -29,9 +38,11 @@ import pytest
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mixed  # noqa: E402
 import wsh  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+CGI_FIXTURES = Path(__file__).resolve().parent / "cgi_fixtures"
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
 STOP_WAIT = 8.0 if wsh.ASAN else 5.0
 
@@ -443,3 +454,132 @@ def _servers_still_healthy():
 				srv.reported = True
 				pytest.fail("sanitizer report in webserv stderr:\n" + err[-4000:],
 				            pytrace=False)
+
+
+# -- shared CGI scripts and configurations ------------------------------------
+
+def cgi_source(name):
+	"""The source of cgi_fixtures/NAME."""
+	return (CGI_FIXTURES / name).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def cgi_scripts():
+	"""cgi_scripts(*names, under="cgi/") -> {under + name: source}."""
+	def pick(*names, under="cgi/"):
+		return {under + n: cgi_source(n) for n in names}
+	return pick
+
+
+# One server: a.txt, an upload store at /up (every method, no body limit,
+# stored in {tmp}/store) and Python CGI under /cgi/.
+STORE_CONF = """
+server {
+    listen 127.0.0.1:{port};
+    root {root};
+    location /cgi/ {
+        allow_methods GET HEAD POST;
+        cgi .py /usr/bin/python3;
+        client_max_body_size 0;
+    }
+    location /up {
+        allow_methods GET HEAD POST PUT DELETE;
+        upload_store {tmp}/store;
+        alias {tmp}/store;
+        client_max_body_size 0;
+    }
+}
+"""
+
+
+def _store_files(cgi_scripts, scripts, files, huge):
+	out = {"a.txt": b"alpha"}
+	out.update(cgi_scripts(*scripts))
+	out.update(files or {})
+	return out
+
+
+def _add_huge(srv, huge):
+	if huge:
+		with open(srv.root / "huge.bin", "wb") as f:
+			f.truncate(huge)  # sparse: reads as zero bytes
+	return srv
+
+
+@pytest.fixture
+def store_server(server, cgi_scripts):
+	"""Factory: store_server(scripts=(), files=None, huge=0) -> a Server on
+	STORE_CONF with the named cgi_fixtures scripts under /cgi/ and, when
+	huge > 0, a www/huge.bin of that many bytes."""
+	def start(scripts=(), files=None, huge=0):
+		srv = server(STORE_CONF, files=_store_files(cgi_scripts, scripts, files, huge),
+		             dirs=["store"])
+		return _add_huge(srv, huge)
+	return start
+
+
+@pytest.fixture(scope="module")
+def module_store_server(module_server, cgi_scripts):
+	"""Module-scoped store_server."""
+	def start(scripts=(), files=None, huge=0):
+		srv = module_server(STORE_CONF,
+		                    files=_store_files(cgi_scripts, scripts, files, huge),
+		                    dirs=["store"])
+		return _add_huge(srv, huge)
+	return start
+
+
+# A server whose configuration reaches many features at once: custom error
+# pages (one a directory, one a script), autoindex over hostile names, an
+# index that is a directory, an upload store, CGI with edge.py, `return`.
+MIXED_CONF = """
+server {
+    listen 127.0.0.1:{port};
+    root {root};
+    error_page 404 /errs/404.html;
+    error_page 403 /errs/adir;
+    error_page 405 /errs/405.html;
+    location /auto { autoindex on; }
+    location /idxdir { index sub; }
+    location /dyn404 { error_page 404 /cgi/edge.py; }
+    location /up {
+        upload_store {tmp}/store;
+        alias {tmp}/store;
+        allow_methods GET POST PUT DELETE;
+        client_max_body_size 0;
+    }
+    location /cgi/ {
+        allow_methods GET HEAD POST;
+        cgi .py /usr/bin/python3;
+        client_max_body_size 0;
+    }
+    location = /r204 { return 204; }
+    location = /r204t { return 204 "no body allowed"; }
+    location = /r200t { return 200 "plain text"; }
+}
+"""
+
+def _mixed_files():
+	files = {
+		"index.html": b"<p>root</p>",
+		"a.txt": b"alpha",
+		"r.txt": mixed.MIXED_RANGE,
+		"empty.txt": b"",
+		"errs/404.html": b"<p>custom 404</p>",
+		"errs/405.html": b"<p>custom 405</p>",
+		"errs/adir/inside.txt": b"a directory, not a page",
+		"idxdir/sub/x.txt": b"x",
+		"noidx/x.txt": b"x",
+		"cgi/edge.py": cgi_source("edge.py"),
+		"outside-target/secret.txt": b"not for deleting",
+	}
+	for n in mixed.AUTO_NAMES:
+		files["auto/" + n] = ("content of " + n).encode()
+	files["auto/<i>d&/f.txt"] = b"in odd dir"
+	return files
+
+
+@pytest.fixture(scope="module")
+def mixed_srv(module_server):
+	"""One MIXED_CONF server per test file; its store is {tmp}/store."""
+	return module_server(MIXED_CONF, files=_mixed_files(), dirs=["store"])

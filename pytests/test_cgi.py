@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import socket
 import threading
 import time
 from pathlib import Path
@@ -19,6 +20,8 @@ from pathlib import Path
 import pytest
 
 import wsh
+from mixed import mex, pipelined_then_get, assert_second_ok
+from procs import children_of, pid_alive, read_pid, vm_hwm_kib, wait_for
 from wsh import req, get, chunked, assert_error_response
 
 HERE = Path(__file__).resolve().parent
@@ -106,55 +109,6 @@ def env_of(srv, target="/cgi/envdump.py", **kw):
 
 def env(srv, target="/cgi/envdump.py", **kw):
 	return env_of(srv, target, **kw)["env"]
-
-
-def children_of(pid):
-	"""[(child pid, state letter)] of the processes whose parent is pid."""
-	out = []
-	for d in os.listdir("/proc"):
-		if not d.isdigit():
-			continue
-		try:
-			with open("/proc/%s/stat" % d) as f:
-				st = f.read()
-		except OSError:
-			continue
-		rest = st[st.rfind(")") + 2:].split()
-		if len(rest) >= 2 and int(rest[1]) == pid:
-			out.append((int(d), rest[0]))
-	return out
-
-
-def pid_alive(pid):
-	"""True while pid exists and is not a zombie."""
-	try:
-		with open("/proc/%d/stat" % pid) as f:
-			st = f.read()
-	except OSError:
-		return False
-	return st[st.rfind(")") + 2:].split()[0] != "Z"
-
-
-def wait_for(pred, timeout, step=0.05):
-	deadline = time.monotonic() + timeout
-	while time.monotonic() < deadline:
-		if pred():
-			return True
-		time.sleep(step)
-	return pred()
-
-
-def read_pid(path, timeout=5.0):
-	assert wait_for(path.exists, wsh.T(timeout)), "script never wrote %s" % path
-	return int(path.read_text())
-
-
-def vm_hwm_kib(pid):
-	with open("/proc/%d/status" % pid) as f:
-		for line in f:
-			if line.startswith("VmHWM:"):
-				return int(line.split()[1])
-	raise AssertionError("no VmHWM in /proc/%d/status" % pid)
 
 
 def pattern_sha256(n):
@@ -765,3 +719,398 @@ def test_zz_no_script_left_running(srv):
 	wait_for(lambda: not children_of(srv.pid), wsh.T(5))
 	left = children_of(srv.pid)
 	assert not left, "children still running after the suite: %r" % left
+
+
+# -- script Status codes and output framing (on the mixed server) ------------
+
+
+@pytest.mark.rfc("9110", "8.6", "MUST")
+def test_cgi_status_204_no_content_length(mixed_srv):
+	r1, r2 = pipelined_then_get(mixed_srv, get("/cgi/edge.py?s204cl"))
+	assert r1.status == 204
+	assert not r1.has("Content-Length"), r1.headers
+	assert_second_ok(r2)
+
+
+@pytest.mark.rfc("3875", "6.3", "MUST")
+def test_cgi_status_204_body_dropped(mixed_srv):
+	r1, r2 = pipelined_then_get(mixed_srv, get("/cgi/edge.py?s204body"))
+	assert r1.status == 204
+	assert not r1.has("Transfer-Encoding") and not r1.has("Content-Length"), r1.headers
+	assert_second_ok(r2)
+
+
+@pytest.mark.rfc("9110", "15.4.5", "MUST")
+def test_cgi_status_304_no_body(mixed_srv):
+	r1, r2 = pipelined_then_get(mixed_srv, get("/cgi/edge.py?s304"))
+	assert r1.status == 304
+	assert not r1.has("Transfer-Encoding"), r1.headers
+	assert_second_ok(r2)
+
+
+@pytest.mark.rfc("3875", "6.1", "MUST")
+@pytest.mark.parametrize("q", ["s100", "s101"])
+def test_cgi_status_1xx_is_not_a_final_response(mixed_srv, q):
+	"""1xx responses are interim and have no content (RFC 9110 15.2); a
+	script that asks for one has produced an invalid response: 502."""
+	with mixed_srv.conn() as c:
+		c.send(get("/cgi/edge.py?" + q) + get("/a.txt", headers={"Connection": "close"}))
+		r1 = c.read_response()
+		assert not (100 <= r1.status < 200), "CGI Status %d sent as a response" % r1.status
+		assert r1.status == 502
+		r2 = c.read_response()
+	assert_second_ok(r2)
+
+
+@pytest.mark.rfc("3875", "6.3", "MUST")
+def test_cgi_headers_only_http11_empty_chunked(mixed_srv):
+	r1, r2 = pipelined_then_get(mixed_srv, get("/cgi/edge.py?hdronly"))
+	assert r1.status == 200 and r1.body == b""
+	assert r1.framing in ("chunked", "length"), r1.framing
+	assert_second_ok(r2)
+
+
+@pytest.mark.rfc("3875", "6.3", "MUST")
+def test_cgi_headers_only_http10(mixed_srv):
+	with mixed_srv.conn() as c:
+		c.send(get("/cgi/edge.py?hdronly", version="HTTP/1.0"))
+		r = c.read_response()
+	assert r.status == 200 and r.body == b""
+	assert r.framing in ("close", "length"), r.framing
+
+
+@pytest.mark.rfc("3875", "6.3", "MUST")
+@pytest.mark.parametrize("q,body,hdr", [("lf", b"lf-body", ("X-Lf", "yes")),
+                                        ("mixed", b"mixed-body", ("X-B", "2"))])
+def test_cgi_lf_line_ends(mixed_srv, q, body, hdr):
+	"""RFC 3875 6.3: the script's header lines may end in LF (NL)."""
+	r1, r2 = pipelined_then_get(mixed_srv, get("/cgi/edge.py?" + q))
+	assert r1.status == 200 and r1.body == body
+	assert r1.header(hdr[0]) == hdr[1]
+	assert b"\n\n" not in r1.raw_head and b"\r\n\n" not in r1.raw_head
+	assert_second_ok(r2)
+
+
+def test_cgi_huge_header_line(mixed_srv):
+	"""A 20 KB header line from a script: refused with 502 or passed on
+	intact; either way correctly framed."""
+	r1, r2 = pipelined_then_get(mixed_srv, get("/cgi/edge.py?bighdr"))
+	if r1.status == 502:
+		assert_error_response(r1, 502)
+	else:
+		assert r1.status == 200 and r1.header("X-Big") == "a" * 20000
+		assert r1.body == b"body"
+	assert_second_ok(r2)
+
+
+@pytest.mark.rfc("9110", "8.6", "MUST")
+def test_cgi_output_longer_than_its_content_length(mixed_srv):
+	"""The response carries exactly the announced length; the extra
+	bytes never reach the client as a next response."""
+	r1, r2 = pipelined_then_get(mixed_srv, get("/cgi/edge.py?over"))
+	assert r1.status == 200 and r1.header("Content-Length") == "5" and r1.body == b"01234"
+	assert_second_ok(r2)
+
+
+@pytest.mark.rfc("9112", "8", "MUST")
+def test_cgi_output_shorter_than_its_content_length_closes(mixed_srv):
+	with mixed_srv.conn() as c:
+		c.send(get("/cgi/edge.py?under"))
+		with pytest.raises(wsh.ConnectionClosed):
+			c.read_response()
+
+
+@pytest.mark.rfc("3875", "4.1.5", "MUST")
+def test_cgi_path_info_with_encoded_slash(mixed_srv):
+	"""PATH_INFO is decoded; the README documents %2F as a '/'."""
+	r = mex(mixed_srv, get("/cgi/edge.py/a%2Fb/c%20d?pi"))
+	assert r.status == 200 and r.body == b"/a/b/c d"
+
+
+@pytest.mark.rfc("9112", "9.3.2", "MUST")
+def test_next_request_sent_while_cgi_runs(mixed_srv):
+	"""A pipelined request that arrives while a script is still working is
+	answered after it, in order."""
+	with mixed_srv.conn(timeout=10) as c:
+		c.send(get("/cgi/edge.py?slow"))
+		time.sleep(0.3)
+		c.send(get("/a.txt"))
+		time.sleep(0.1)
+		body = b"posted-while-running"
+		c.send(req("POST", "/cgi/edge.py?echo", {"Content-Length": len(body)}, body))
+		r1, r2, r3 = c.read_responses(3)
+	assert (r1.status, r1.body) == (200, b"slow-done")
+	assert_second_ok(r2)
+	assert (r3.status, r3.body) == (200, body)
+
+
+@pytest.mark.rfc("9112", "9.3.2", "MUST")
+def test_chunked_post_to_cgi_then_pipelined_get(mixed_srv):
+	first = (req("POST", "/cgi/edge.py?echo", {"Transfer-Encoding": "chunked"})
+	         + b"2;x=y\r\nab\r\n1\r\nc\r\n0\r\nT: v\r\n\r\n")
+	r1, r2 = pipelined_then_get(mixed_srv, first)
+	assert r1.status == 200 and r1.body == b"abc"
+	assert_second_ok(r2)
+
+
+# -- a second server: meta-variables in full, descriptors, interpreters, framing, redirects ----
+
+CGI_CONF = """
+error_log {tmp}/error.log;
+server {
+    listen {port};
+    server_name edge2.test;
+    root {root};
+    location /cgi/ {
+        allow_methods GET HEAD POST;
+        cgi .py /usr/bin/python3;
+        client_max_body_size 0;
+    }
+    location /plain/ { }
+    location /idx/ {
+        cgi .py /usr/bin/python3;
+        index app.py;
+    }
+    location /ni1/ { cgi .py {tmp}/not-executable; }
+    location /ni2/ { cgi .py {tmp}; }
+}
+server {
+    listen {port2};
+    root {root};
+    location /cgi/ {
+        cgi .py /usr/bin/python3;
+    }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def csrv(module_server, cgi_scripts):
+	"""The server of CGI_CONF; env.py and app.py are cgi_fixtures/envdump.py."""
+	env = cgi_scripts("envdump.py")["cgi/envdump.py"]
+	files = {"a.txt": b"alpha", "cgi/env.py": env, "cgi/sub/app.py": env, "plain/app.py": env,
+	         "idx/app.py": env, "ni1/env.py": env, "ni2/env.py": env}
+	files.update(cgi_scripts("multi.py"))
+	s = module_server(CGI_CONF, files=files,
+	                  tmpfiles={"not-executable": b"#!/bin/sh\necho hi\n"})
+	os.chmod(s.tmp / "not-executable", 0o644)
+	return s
+
+
+def cgi_json(r):
+	assert r.status == 200, (r, r.body[:300])
+	assert r.content_type == "application/json", r.headers
+	return json.loads(r.body)
+
+
+@pytest.mark.rfc("3875", "4.1", "MUST")
+def test_cgi_every_meta_variable(csrv):
+	"""One POST with a query, PATH_INFO, a body and custom headers under a
+	nested directory: every meta-variable has its exact value."""
+	body = b"hello=world&x=%41"
+	target = "/cgi/sub/app.py/x/y%20z/other.py?a=1&b=%41+c"
+	with csrv.conn() as c:
+		c.send(req("POST", target, [("Content-Type", "application/x-www-form-urlencoded"),
+		                            ("Content-Length", str(len(body))),
+		                            ("X-Custom", "v1"), ("X-Custom", "v2"),
+		                            ("X_Drop", "dropped"), ("Proxy", "http://evil/"),
+		                            ("Accept-Language", "fr;q=0.5")],
+		           body, host="Edge2.Test:%d" % csrv.port))
+		cport = c.sock.getsockname()[1]
+		d = cgi_json(c.read_response())
+	e = d["env"]
+	want = {
+		"GATEWAY_INTERFACE": "CGI/1.1",
+		"SERVER_PROTOCOL": "HTTP/1.1",
+		"SERVER_NAME": "edge2.test",
+		"SERVER_PORT": str(csrv.port),
+		"REQUEST_METHOD": "POST",
+		"REQUEST_URI": target,
+		"SCRIPT_NAME": "/cgi/sub/app.py",
+		"PATH_INFO": "/x/y z/other.py",
+		"PATH_TRANSLATED": str(csrv.root) + "/x/y z/other.py",
+		"QUERY_STRING": "a=1&b=%41+c",
+		"CONTENT_TYPE": "application/x-www-form-urlencoded",
+		"CONTENT_LENGTH": str(len(body)),
+		"REMOTE_ADDR": "127.0.0.1",
+		"REMOTE_PORT": str(cport),
+		"REDIRECT_STATUS": "200",
+		"HTTP_ACCEPT_LANGUAGE": "fr;q=0.5",
+		"HTTP_HOST": "Edge2.Test:%d" % csrv.port,
+	}
+	got = {k: e.get(k) for k in want}
+	assert got == want
+	assert e["SERVER_SOFTWARE"].strip()
+	assert os.path.samefile(e["SCRIPT_FILENAME"], csrv.root / "cgi" / "sub" / "app.py")
+	assert os.path.samefile(d["cwd"], csrv.root / "cgi" / "sub")
+	assert re.sub(r"\s+", "", e["HTTP_X_CUSTOM"]) == "v1,v2"
+	assert "HTTP_X_DROP" not in e and "X_DROP" not in e
+	assert "HTTP_PROXY" not in e
+	assert "dropped" not in e.values() and "http://evil/" not in e.values()
+	assert d["body_len"] == len(body)
+	assert d["body_sha256"] == hashlib.sha256(body).hexdigest()
+
+
+@pytest.mark.rfc("3875", "4.1.14", "MUST")
+def test_cgi_server_name_without_server_name_or_host(csrv):
+	"""No server_name and an HTTP/1.0 request without Host: SERVER_NAME is
+	still the server's own name or address (the one the client connected
+	to), never the client's."""
+	s = socket.socket()
+	s.bind(("127.0.0.3", 0))
+	s.settimeout(wsh.T(5))
+	s.connect(("127.0.0.2", csrv.port2))
+	c = wsh.Conn.__new__(wsh.Conn)
+	c.sock, c.buf, c.eof, c.reset, c.timeout = s, b"", False, False, wsh.T(5)
+	with c:
+		c.send(b"GET /cgi/env.py HTTP/1.0\r\n\r\n")
+		e = cgi_json(c.read_response())["env"]
+	assert e["REMOTE_ADDR"] == "127.0.0.3"
+	assert e["SERVER_PORT"] == str(csrv.port2)
+	assert e.get("SERVER_NAME"), "SERVER_NAME missing or empty"
+	assert e["SERVER_NAME"] != "127.0.0.3", "SERVER_NAME is the client's address"
+
+
+def test_cgi_inherits_no_server_descriptors(csrv):
+	"""The script sees its stdin, stdout and stderr: no listening or client
+	socket, no other pipe, no log or upload file of the server."""
+	d = cgi_json(wsh.exchange(csrv.port, get("/cgi/env.py")))
+	extra = {fd: t for fd, t in d["fds"].items()
+	         if int(fd) > 2 and not t.startswith("/proc/")}
+	assert not extra, "descriptors leaked into the script: %r" % extra
+	assert not d["fds"]["0"].startswith("socket:") and not d["fds"]["1"].startswith("socket:")
+
+
+def test_cgi_py_outside_cgi_location_is_served_as_file(csrv):
+	r = wsh.exchange(csrv.port, get("/plain/app.py"))
+	assert r.status == 200 and r.body == (csrv.root / "plain" / "app.py").read_bytes()
+	assert not (r.content_type == "application/json")
+
+
+def test_cgi_index_script_runs(csrv):
+	d = cgi_json(wsh.exchange(csrv.port, get("/idx/?q=1")))
+	assert d["env"]["QUERY_STRING"] == "q=1"
+	assert os.path.samefile(d["env"]["SCRIPT_FILENAME"], csrv.root / "idx" / "app.py")
+
+
+@pytest.mark.parametrize("loc", ["/ni1/", "/ni2/"], ids=["not_executable", "directory"])
+def test_cgi_unusable_interpreter_502(csrv, loc):
+	r = wsh.exchange(csrv.port, get(loc + "env.py"))
+	assert_error_response(r, 502)
+	assert wsh.exchange(csrv.port, get("/a.txt")).body == b"alpha"
+
+
+def test_cgi_lots_of_stderr_does_not_block(csrv):
+	"""1 MiB on stderr (more than any pipe holds) before the answer."""
+	r = wsh.exchange(csrv.port, get("/cgi/multi.py?stderr"), timeout=20)
+	assert r.status == 200 and r.body == b"survived stderr"
+
+
+def test_cgi_stderr_goes_to_error_log(csrv):
+	wsh.exchange(csrv.port, get("/cgi/multi.py?stderr"), timeout=20)
+	log = csrv.tmp / "error.log"
+	assert wait_for(lambda: log.exists() and b"STDERR-MARKER" in log.read_bytes(), wsh.T(3)), \
+		"the script's stderr did not reach the error_log file"
+
+
+@pytest.mark.rfc("9112", "9.3", "MUST")
+def test_cgi_chunked_keepalive_three_then_static(csrv):
+	with csrv.conn(timeout=10) as c:
+		for i in range(3):
+			c.send(get("/cgi/multi.py?chunks"))
+			r = c.read_response()
+			assert r.status == 200 and r.body == b"piece0;piece1;piece2;piece3;piece4;"
+			assert r.framing in ("chunked", "length"), r.framing
+		c.send(get("/a.txt"))
+		r = c.read_response()
+		assert r.body == b"alpha"
+		# and pipelined: two CGI answers and a file in one write
+		c.send(get("/cgi/multi.py?chunks") + get("/cgi/env.py") + get("/a.txt"))
+		r1, r2, r3 = c.read_responses(3)
+	assert r1.body == b"piece0;piece1;piece2;piece3;piece4;"
+	assert cgi_json(r2)["env"]["GATEWAY_INTERFACE"] == "CGI/1.1"
+	assert r3.body == b"alpha"
+
+
+@pytest.mark.rfc("9112", "6.3", "MUST")
+def test_cgi_http10_keepalive_client_gets_unambiguous_framing(csrv):
+	"""An HTTP/1.0 client asking for keep-alive and a CGI without
+	Content-Length: never chunked; either a Content-Length (then the
+	connection may stay) or close-delimited (then it must close)."""
+	with csrv.conn(timeout=10) as c:
+		c.send(get("/cgi/multi.py?chunks", version="HTTP/1.0",
+		           headers={"Connection": "keep-alive"}))
+		r = c.read_response()
+		assert not r.has("Transfer-Encoding"), r.headers
+		assert r.body == b"piece0;piece1;piece2;piece3;piece4;"
+		if r.framing == "length":
+			c.send(get("/a.txt", version="HTTP/1.0", headers={"Connection": "keep-alive"}))
+			assert c.read_response().body == b"alpha"
+		else:
+			assert r.framing == "close"
+
+
+def test_cgi_reads_part_of_large_body(csrv):
+	"""The script reads 10 bytes of a 4 MiB body and answers; the answer
+	arrives, and the connection either goes on or is closed as announced."""
+	n = 4 << 20
+	with csrv.conn(timeout=30) as c:
+		c.send(req("POST", "/cgi/multi.py?partial", {"Content-Length": str(n)},
+		           b"0123456789" + b"y" * (n - 10)) + get("/a.txt"))
+		r = c.read_response(timeout=30)
+		assert r.status == 200 and r.body == b"read 0123456789"
+		try:
+			r2 = c.read_response()
+		except wsh.ConnectionClosed:
+			assert "close" in r.connection_tokens(), r.headers
+			return
+	assert r2.body == b"alpha"
+
+
+def test_cgi_reads_part_of_chunked_body(csrv):
+	body = [b"0123456789", b"z" * 300000, b"z" * 300000]
+	with csrv.conn(timeout=30) as c:
+		c.send(req("POST", "/cgi/multi.py?partial", {"Transfer-Encoding": "chunked"})
+		       + chunked(*body) + get("/a.txt"))
+		r = c.read_response(timeout=30)
+		assert r.status == 200 and r.body == b"read 0123456789"
+		try:
+			r2 = c.read_response()
+		except wsh.ConnectionClosed:
+			assert "close" in r.connection_tokens(), r.headers
+			return
+	assert r2.body == b"alpha"
+
+
+@pytest.mark.rfc("3875", "6.2.4", "MUST")
+def test_cgi_status_302_with_local_location_is_a_client_redirect(csrv):
+	r = wsh.exchange(csrv.port, get("/cgi/multi.py?s302local"))
+	assert r.status == 302 and r.header("Location") == "/a.txt"
+	assert r.body == b"found"
+
+
+@pytest.mark.rfc("3875", "6.2.4", "MUST")
+def test_cgi_status_303_absolute_kept(csrv):
+	r1, r2 = None, None
+	with csrv.conn() as c:
+		c.send(get("/cgi/multi.py?s303") + get("/a.txt"))
+		r1, r2 = c.read_responses(2)
+	assert r1.status == 303 and r1.header("Location") == "http://example.com/other"
+	assert r2.body == b"alpha"
+
+
+@pytest.mark.rfc("3875", "6.2.2", "MUST")
+def test_cgi_internal_redirect_to_missing_path_404(csrv):
+	r = wsh.exchange(csrv.port, get("/cgi/multi.py?redir_missing"))
+	assert_error_response(r, 404)
+
+
+@pytest.mark.rfc("3875", "6.2.2", "MUST")
+def test_cgi_internal_redirect_head(csrv):
+	with csrv.conn() as c:
+		c.send(req("HEAD", "/cgi/multi.py?redir_static") + get("/a.txt"))
+		r1 = c.read_response("HEAD")
+		r2 = c.read_response()
+	assert r1.status == 200 and r1.body == b""
+	assert r1.header("Content-Length") in (None, "5")
+	assert r2.body == b"alpha"

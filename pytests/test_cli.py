@@ -10,6 +10,7 @@ import time
 import pytest
 
 import wsh
+from wsh import get
 
 BASIC = """
 server {
@@ -208,3 +209,46 @@ server { listen 127.0.0.1:{port}; root {root}; }
 """)
 	assert srv.get("/").status_code in (403, 404)
 	assert not srv.stop()
+
+
+# -- options, and -t beside a running server ---------------------------------
+
+
+def test_unknown_option_fails_cleanly(run_bin):
+	"""Not in the contract's synopsis: a usage error (status > 0, a message
+	on stderr), never a crash and never a server."""
+	r = run_bin("-x", timeout=10)
+	assert r.returncode > 0, r.returncode
+	assert r.stderr.strip() != ""
+
+
+@pytest.mark.parametrize("opt", ["-h", "-v"])
+def test_help_version_stdout_only(run_bin, opt):
+	"""-h and -v print on stdout and exit 0; stderr stays quiet."""
+	r = run_bin(opt, timeout=10)
+	assert r.returncode == 0 and r.stdout.strip() and r.stderr.strip() == "", (r.stdout, r.stderr)
+
+
+def test_t_with_port_taken_by_another_server(run_bin, make_env, server):
+	"""`-t` while a running webserv holds every port of the configuration:
+	syntax is ok, exit 0, and the running server keeps serving."""
+	conf = """
+server {
+    listen 127.0.0.1:{port};
+    root {root};
+}
+server {
+    listen {port2};
+    root {root};
+}
+"""
+	srv = server(conf, files={"a.txt": b"alpha"})
+	r = run_bin("-t", srv.conf_path, timeout=10)
+	assert r.returncode == 0, r.stderr
+	assert r.stderr.strip() == "webserv: %s: syntax is ok" % srv.conf_path
+	assert wsh.exchange(srv.port, get("/a.txt")).body == b"alpha"
+	assert wsh.exchange(srv.port2, get("/a.txt")).body == b"alpha"
+	# and starting for real reports the bind failure, exit 1
+	r = run_bin(srv.conf_path, timeout=10)
+	assert r.returncode == 1 and r.stderr.strip(), r.stderr
+	assert wsh.exchange(srv.port, get("/a.txt")).body == b"alpha"

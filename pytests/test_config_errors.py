@@ -3,6 +3,7 @@
 `webserv: CONF: syntax is ok` and exits 0."""
 
 import os
+import random
 import re
 
 import pytest
@@ -346,3 +347,152 @@ def test_long_included_file_name_in_full(run_bin, make_env):
 	rel = LONG + "/bad.conf"
 	env = make_env(L("include %s;" % rel, *HEAD, "}"), tmpfiles={rel: L("# bad", "bogus on;")})
 	check_error(run_bin, env, 2, file=str(env.tmp / rel))
+
+
+# -- more errors, each naming its file and line; odd CONFIG files ------------
+
+
+def one_line_error(r):
+	"""The failure shape of the command line: status 1, one stderr line
+	starting `webserv: `.  Returns the line."""
+	assert r.returncode == 1, "status %s; stderr %r" % (r.returncode, r.stderr[:500])
+	lines = r.stderr.strip("\n").splitlines()
+	assert len(lines) == 1, "expected one stderr line: %r" % r.stderr[:1000]
+	assert lines[0].startswith("webserv: "), lines[0][:300]
+	return lines[0]
+
+
+def file_line_error(r, conf_dir, file, line):
+	"""A `webserv: FILE:LINE: message` error naming `file` and `line`."""
+	text = one_line_error(r)
+	m = ERR_RE.match(text)
+	assert m, "not 'webserv: FILE:LINE: message': %r" % text
+	got = os.path.realpath(os.path.join(str(conf_dir), m.group(1)))
+	assert got == os.path.realpath(str(file)), "error names %r, expected %s" % (m.group(1), file)
+	assert int(m.group(2)) == line, "error at line %s, expected %d: %r" % (m.group(2), line, text)
+	return text
+
+
+WRONG = [
+	("alias_top", L("alias {root};", *HEAD, "}"), 1),
+	("location_in_location", L(*HEAD, "    location /a {", "        location /a/b { }",
+	                           "    }", "}"), 5),
+	("max_connections_in_server", L(*HEAD, "    max_connections 10;", "}"), 4),
+	("error_log_in_location", L(*HEAD, "    location / {", "        error_log stderr;",
+	                            "    }", "}"), 5),
+	("return_no_arg_after_types", L(*HEAD, "    types {", "        text/plain txt;",
+	                                "    }", "    return;", "}"), 7),
+	("autoindex_no_arg", L(*HEAD, "    autoindex;", "}"), 4),
+	("autoindex_two_args", L(*HEAD, "    autoindex on off;", "}"), 4),
+	("cgi_one_arg", L(*HEAD, "    cgi .py;", "}"), 4),
+	("return_no_arg", L(*HEAD, "    location /r {", "        return;", "    }", "}"), 5),
+	("return_three_args", L(*HEAD, "    location /r {", "        return 301 /a /b;",
+	                        "    }", "}"), 5),
+	("error_page_no_uri", L(*HEAD, "    error_page 404;", "}"), 4),
+	("size_two_args", L(*HEAD, "    client_max_body_size 1k 2k;", "}"), 4),
+	("location_no_prefix", L(*HEAD, "    location {", "    }", "}"), 4),
+	("location_eq_no_prefix", L(*HEAD, "    location = {", "    }", "}"), 4),
+	("index_no_arg", L(*HEAD, "    index;", "}"), 4),
+	("server_name_no_arg", L(*HEAD, "    server_name;", "}"), 4),
+	("root_twice", L(*HEAD, "    root {root};", "}"), 4),
+	("autoindex_twice", L(*HEAD, "    autoindex on;", "    autoindex off;", "}"), 5),
+	("root_and_alias", L(*HEAD, "    location /a/ {", "        root {root};",
+	                     "        alias {root}/;", "    }", "}"), 6),
+	("dup_listen_port_vs_wildcard", L("server {", "    listen {port};",
+	                                  "    listen 0.0.0.0:{port};", "    root {root};", "}"), 3),
+	("dup_listen_star_vs_port", L("server {", "    listen *:{port};",
+	                              "    listen {port};", "    root {root};", "}"), 3),
+	("dup_listen_localhost", L("server {", "    listen localhost:{port};",
+	                           "    listen 127.0.0.1:{port};", "    root {root};", "}"), 3),
+	("listen_port_zero", L("server {", "    listen 127.0.0.1:0;", "    root {root};", "}"), 2),
+	("listen_bad_host", L("server {", "    listen 300.1.1.1:{port};", "    root {root};", "}"), 2),
+	("listen_hostname", L("server {", "    listen example.invalid:{port};",
+	                      "    root {root};", "}"), 2),
+	("time_suffix_upper_junk", L("keepalive_timeout 5 s;", *HEAD, "}"), 1),
+	("time_ms_fraction", L("keepalive_timeout 1.5s;", *HEAD, "}"), 1),
+	("method_lowercase", L(*HEAD, "    allow_methods get;", "}"), 4),
+	("cgi_ext_without_dot", L(*HEAD, "    cgi py /usr/bin/python3;", "}"), 4),
+]
+
+
+@pytest.mark.parametrize("conf,line", [w[1:] for w in WRONG], ids=[w[0] for w in WRONG])
+def test_config_error_names_line(run_bin, make_env, conf, line):
+	env = make_env(conf)
+	r = run_bin("-t", env.conf_path)
+	file_line_error(r, env.tmp, env.conf_path, line)
+
+
+def test_nested_include_error_names_innermost_file(run_bin, make_env):
+	env = make_env(L("# main", "include {tmp}/a.conf;", *HEAD, "}"),
+	               tmpfiles={"a.conf": L("# a", "", "include {tmp}/sub/b.conf;"),
+	                         "sub/b.conf": L("# b", "keepalive_timeout 5s;",
+	                                         "client_max_body_size 12q;")})
+	r = run_bin("-t", env.conf_path)
+	file_line_error(r, env.tmp, env.tmp / "sub" / "b.conf", 3)
+
+
+def test_include_inside_location_error_names_included_file(run_bin, make_env):
+	env = make_env(L(*HEAD, "    location /x {", "        include {tmp}/loc.conf;", "    }", "}"),
+	               tmpfiles={"loc.conf": L("autoindex on;", "listen 127.0.0.1:1234;")})
+	r = run_bin("-t", env.conf_path)
+	file_line_error(r, env.tmp, env.tmp / "loc.conf", 2)
+
+
+def test_include_depth_limit_is_an_error(run_bin, make_env):
+	"""A chain of 20 nested includes (past the documented limit of 16):
+	an error, not a hang or a crash."""
+	files = {"inc%d.conf" % i: "include {tmp}/inc%d.conf;\n" % (i + 1) for i in range(20)}
+	files["inc20.conf"] = "# end\n"
+	env = make_env(L("include {tmp}/inc0.conf;", *HEAD, "}"), tmpfiles=files)
+	r = run_bin("-t", env.conf_path, timeout=10)
+	text = one_line_error(r)
+	assert ERR_RE.match(text), text
+
+
+@pytest.mark.parametrize("what", ["directory", "fifo"])
+def test_include_of_a_non_file(run_bin, make_env, what):
+	env = make_env(L("include {tmp}/thing;", *HEAD, "}"))
+	p = env.tmp / "thing"
+	if what == "directory":
+		p.mkdir()
+	else:
+		os.mkfifo(p)
+	r = run_bin("-t", env.conf_path, timeout=10)
+	one_line_error(r)
+
+
+def test_crlf_config_lines_counted(run_bin, make_env):
+	"""A configuration saved with CRLF line ends: it parses, and line
+	numbers still count lines."""
+	env = make_env(L(*HEAD, "    autoindex on;", "}"))
+	good = env.conf_text.replace("\n", "\r\n")
+	env.conf_path.write_text(good)
+	r = run_bin("-t", env.conf_path)
+	assert r.returncode == 0, r.stderr
+	bad = env.subst(L(*HEAD, "    autoindex on;", "    bogus 1;", "}")).replace("\n", "\r\n")
+	env.conf_path.write_text(bad)
+	r = run_bin("-t", env.conf_path)
+	file_line_error(r, env.tmp, env.conf_path, 5)
+
+
+@pytest.mark.parametrize("what", ["directory", "fifo", "devnull", "random_bytes", "nul_bytes",
+                                  "utf16"])
+def test_odd_config_files_one_line_error(run_bin, tmp_path, what):
+	"""Whatever CONFIG names, the answer is one `webserv: ...` line and
+	status 1, promptly."""
+	p = tmp_path / "conf"
+	if what == "directory":
+		p.mkdir()
+	elif what == "fifo":
+		os.mkfifo(p)
+	elif what == "devnull":
+		p = "/dev/null"
+	elif what == "random_bytes":
+		p.write_bytes(random.Random(7).randbytes(8192))
+	elif what == "nul_bytes":
+		p.write_bytes(b"\0" * 4096)
+	else:
+		p.write_bytes("server { listen 1; }".encode("utf-16"))
+	for args in (("-t", p), (p,)):
+		r = run_bin(*args, timeout=10)
+		one_line_error(r)

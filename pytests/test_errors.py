@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 import wsh
+from mixed import mex
 from wsh import req, get, chunked, assert_error_response
 
 CONF = """
@@ -263,3 +264,59 @@ def test_expect_100_ignored_for_http10(srv):
 def test_other_expectation_417(srv, value):
 	r = ex(srv.port2, req("POST", "/up/x.txt", {"Content-Length": "0", "Expect": value}))
 	assert_error_response(r, 417)
+
+
+# -- errors after HEAD, error pages that cannot be served (on the mixed server) ----
+
+
+@pytest.mark.rfc("9112", "6.3", "MUST")
+def test_error_after_head_on_same_connection_has_its_body(mixed_srv):
+	with mixed_srv.conn() as c:
+		c.send(req("HEAD", "/a.txt") + b"GET /a.txt HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+		r1 = c.read_response("HEAD")
+		assert r1.status == 200
+		r2 = c.read_response("GET")
+	assert_error_response(r2, 400)
+
+
+@pytest.mark.rfc("9112", "6.3", "MUST")
+def test_rejected_head_request_gets_no_content(mixed_srv):
+	for bad in (b"HEAD /a.txt HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
+	            b"HEAD /a.txt HTTP/1.1\r\nHost: x\r\nExpect: nothing\r\n\r\n"):
+		with mixed_srv.conn() as c:
+			c.send(bad)
+			r = c.read_response("HEAD")
+			assert r.status in (400, 417)
+			closed, extra = c.wait_closed()
+			assert extra == b"", "content after a response to HEAD: %r" % extra[:80]
+
+
+def test_error_page_that_is_a_directory_falls_back(mixed_srv):
+	"""error_page 403 names a directory: the built-in 403 page is sent,
+	with the original status."""
+	r = mex(mixed_srv, get("/noidx/"))
+	assert_error_response(r, 403)
+	assert b"a directory, not a page" not in r.body
+
+
+def test_error_page_naming_a_script_never_shows_its_source(mixed_srv):
+	"""`error_page 404 /cgi/edge.py;`: the script runs (nginx does an
+	internal redirect) or the built-in page is sent; its source never is."""
+	r = mex(mixed_srv, get("/dyn404/missing"))
+	assert r.status == 404
+	assert b"QUERY_STRING" not in r.body, "CGI source disclosed: %r" % r.body[:80]
+
+
+@pytest.mark.rfc("9110", "15.5.6", "MUST")
+def test_custom_405_page_keeps_the_targets_allow(mixed_srv):
+	r = mex(mixed_srv, req("PATCH", "/up/x.txt"))
+	assert r.status == 405 and r.body == b"<p>custom 405</p>"
+	allow = {m.strip() for m in r.header("Allow", "").split(",")}
+	assert {"GET", "PUT", "DELETE"} <= allow, r.header("Allow")
+
+
+@pytest.mark.rfc("9110", "15.5.6", "MUST")
+def test_custom_405_page_allow_present(mixed_srv):
+	r = mex(mixed_srv, req("DELETE", "/a.txt"))
+	assert r.status == 405 and r.body == b"<p>custom 405</p>"
+	assert r.has("Allow")

@@ -12,6 +12,7 @@ import json
 import pytest
 
 import wsh
+from mixed import mixed_store
 from wsh import req, get, chunked
 
 ECHO = b"""#!/usr/bin/env python3
@@ -175,3 +176,17 @@ def test_cgi_pipelined_cgi_requests(srv):
 			c.send(BODY)
 			r = c.read_response()
 			assert r.status == 200 and r.body.startswith(b"13 ")
+
+
+# -- HTTP/1.0 and Expect (on the mixed server) -------------------------------
+
+
+@pytest.mark.rfc("9110", "10.1.1", "MUST")
+def test_expect_100_http10_body_sent_anyway(mixed_srv):
+	"""HTTP/1.0 + Expect: 100-continue is ignored: no interim response,
+	the body that follows is read normally."""
+	with mixed_srv.conn() as c:
+		c.send(b"PUT /up/e10.txt HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\nabc")
+		r = c.read_response()
+	assert r.status == 201
+	assert (mixed_store(mixed_srv) / "e10.txt").read_bytes() == b"abc"

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 import wsh
+from mixed import mixed_store, mixed_temp_files, assert_second_ok
 from wsh import req, get, chunked, assert_error_response
 
 CONF = """
@@ -546,3 +547,55 @@ def test_zero_means_no_limit(srv):
 
 def test_server_still_serving(srv):
 	assert srv.get("/a.txt").content == b"alpha"
+
+
+# -- chunk counts and chunk metadata (on the mixed server) -------------------
+
+
+@pytest.mark.rfc("9112", "7.1", "MUST")
+def test_huge_number_of_tiny_chunks(mixed_srv):
+	n = 20000 if wsh.ASAN else 100000
+	body = b"".join(b"1\r\n%c\r\n" % (65 + i % 26) for i in range(n)) + b"0\r\n\r\n"
+	want = bytes(65 + i % 26 for i in range(n))
+	with mixed_srv.conn(timeout=60) as c:
+		c.send(req("PUT", "/up/tiny.bin", {"Transfer-Encoding": "chunked"}) + body
+		       + get("/a.txt"))
+		r1 = c.read_response(timeout=60)
+		r2 = c.read_response()
+	assert r1.status in (201, 204)
+	assert_second_ok(r2)
+	assert (mixed_store(mixed_srv) / "tiny.bin").read_bytes() == want
+
+
+@pytest.mark.rfc("9112", "7.1.1", "MUST")
+def test_many_small_chunk_extensions_ignored(mixed_srv):
+	parts = [b"%x;name%d=\"v;a,l\";flag\r\n%s\r\n" % (3, i, b"xyz") for i in range(2000)]
+	with mixed_srv.conn() as c:
+		c.send(req("PUT", "/up/ext.bin", {"Transfer-Encoding": "chunked"}) + b"".join(parts)
+		       + b"0;last=1\r\n\r\n" + get("/a.txt"))
+		r1 = c.read_response()
+		r2 = c.read_response()
+	assert r1.status in (201, 204)
+	assert_second_ok(r2)
+	assert (mixed_store(mixed_srv) / "ext.bin").read_bytes() == b"xyz" * 2000
+
+
+@pytest.mark.rfc("9112", "7.1.1", "MUST")
+@pytest.mark.parametrize("what", ["ext", "trailer", "trailers"])
+def test_oversized_chunk_metadata_4xx_and_nothing_stored(mixed_srv, what):
+	"""A server limits chunk extensions and trailers and answers 4xx when
+	they are exceeded (RFC 9112 7.1.1); nothing is stored."""
+	name = "meta-%s.bin" % what
+	if what == "ext":
+		body = b"3;" + b"e" * 100000 + b"\r\nabc\r\n0\r\n\r\n"
+	elif what == "trailer":
+		body = b"3\r\nabc\r\n0\r\nX-T: " + b"v" * 100000 + b"\r\n\r\n"
+	else:
+		body = b"3\r\nabc\r\n0\r\n" + b"".join(b"X-T%d: v\r\n" % i for i in range(20000)) + b"\r\n"
+	with mixed_srv.conn() as c:
+		c.send(req("PUT", "/up/" + name, {"Transfer-Encoding": "chunked"}) + body)
+		r = c.read_response()
+		assert 400 <= r.status < 500 and r.status != 404, r
+		assert c.is_closed()
+	assert not (mixed_store(mixed_srv) / name).exists()
+	assert mixed_temp_files(mixed_srv) == []

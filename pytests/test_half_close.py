@@ -15,6 +15,7 @@ import uuid
 import pytest
 
 import wsh
+from procs import pid_alive, read_pid, wait_for
 from wsh import req, get, chunked
 
 SLOW = b"""#!/usr/bin/env python3
@@ -45,17 +46,6 @@ for i in range(600):
     time.sleep(0.1)
 """
 
-# Records its pid, then stays silent for a minute.
-HANG = b"""#!/usr/bin/env python3
-import os, time
-tag = os.environ.get("QUERY_STRING") or "hang"
-os.makedirs("pids", exist_ok=True)
-with open(os.path.join("pids", tag + ".tmp"), "w") as f:
-    f.write(str(os.getpid()))
-os.rename(os.path.join("pids", tag + ".tmp"), os.path.join("pids", tag + ".pid"))
-time.sleep(60)
-"""
-
 CONF = """
 server {
     listen 127.0.0.1:{port};
@@ -75,11 +65,11 @@ server {
 
 
 @pytest.fixture(scope="module")
-def srv(module_server):
-	return module_server(CONF, files={"a.txt": b"alpha\n", "big.bin": os.urandom(1 << 20),
-	                                  "cgi/slow.py": SLOW, "cgi/echo.py": ECHO,
-	                                  "cgi/stream.py": STREAM, "cgi/hang.py": HANG},
-	                     dirs=["store"])
+def srv(module_server, cgi_scripts):
+	files = {"a.txt": b"alpha\n", "big.bin": os.urandom(1 << 20),
+	         "cgi/slow.py": SLOW, "cgi/echo.py": ECHO, "cgi/stream.py": STREAM}
+	files.update(cgi_scripts("hang.py"))
+	return module_server(CONF, files=files, dirs=["store"])
 
 
 def half_closed(srv, data):
@@ -87,28 +77,6 @@ def half_closed(srv, data):
 	c.send(data)
 	c.shutdown_write()
 	return c
-
-
-def wait_for(pred, timeout, step=0.05):
-	end = time.monotonic() + timeout
-	while time.monotonic() < end:
-		if pred():
-			return True
-		time.sleep(step)
-	return pred()
-
-
-def pid_alive(pid):
-	try:
-		with open("/proc/%d/stat" % pid) as f:
-			return f.read().split(") ", 1)[1][0] != "Z"
-	except (FileNotFoundError, ProcessLookupError):
-		return False
-
-
-def read_pid(path, timeout=5):
-	assert wait_for(path.exists, wsh.T(timeout)), "the script did not start"
-	return int(path.read_text())
 
 
 def open_sockets(pid):

@@ -6,7 +6,8 @@ import time
 import pytest
 
 import wsh
-from wsh import req, assert_error_response
+from mixed import mex, mixed_etag
+from wsh import req, get, assert_error_response
 
 CONF = """
 server {
@@ -259,3 +260,22 @@ def test_date_and_server_on_every_response(srv, data, method):
 	ts = wsh.parse_imf_date(r.header("Date"))
 	assert ts is not None, "Date is not an IMF-fixdate: %r" % r.header("Date")
 	assert abs(ts - time.time()) < 300
+
+
+# -- Date and Server on unusual responses (on the mixed server) --------------
+
+
+@pytest.mark.rfc("9110", "6.6.1", "MUST")
+def test_dates_and_servers_on_odd_responses(mixed_srv):
+	et = mixed_etag(mixed_srv)
+	reqs = [req("GET", "/r.txt", {"If-None-Match": et}),
+	        req("GET", "/r.txt", {"Range": "bytes=1-2"}),
+	        req("GET", "/r.txt", {"Range": "bytes=50-"}),
+	        req("PUT", "/up/dates.txt", {"Content-Length": 1}, b"d"),
+	        req("DELETE", "/up/dates.txt"),
+	        get("/cgi/edge.py"), get("/cgi/edge.py?s304"), get("/auto"),
+	        req("PATCH", "/a.txt"), req("BREW", "/a.txt")]
+	for q in reqs:
+		r = mex(mixed_srv, q)
+		assert r.has("Date") and wsh.parse_imf_date(r.header("Date")), q
+		assert r.has("Server"), q

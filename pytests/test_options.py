@@ -7,6 +7,7 @@ for the next request."""
 import pytest
 
 import wsh
+from mixed import mex
 from wsh import req, get, chunked
 
 CONF = """
@@ -161,3 +162,14 @@ def test_options_head_only_asterisk_for_options(srv):
 	"""Asterisk-form with another method is still 400."""
 	r = wsh.exchange(srv.port, get("*"))
 	assert r.status == 400
+
+
+# -- OPTIONS * on the mixed server -------------------------------------------
+
+
+@pytest.mark.rfc("9110", "9.3.7", "SHOULD")
+def test_options_asterisk(mixed_srv):
+	"""OPTIONS * is answered for the server: 204 with Allow, OPTIONS in it."""
+	r = mex(mixed_srv, req("OPTIONS", "*"))
+	assert r.status == 204, r
+	assert "OPTIONS" in {m.strip() for m in r.header("Allow", "").split(",")}

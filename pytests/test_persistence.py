@@ -6,7 +6,8 @@ import os
 import pytest
 
 import wsh
-from wsh import req, get
+from mixed import assert_second_ok
+from wsh import req, get, chunked
 
 CONF = """
 server {
@@ -195,3 +196,46 @@ def test_requests_session_reuse(srv):
 	for _ in range(10):
 		r = srv.get("/b.txt")
 		assert r.status_code == 200 and r.content == b"beta"
+
+
+# -- pipelined bodies and errors (on the mixed server) -----------------------
+
+
+@pytest.mark.rfc("9112", "9.3.2", "MUST")
+def test_pipelined_bodies_mixed_framing(mixed_srv):
+	b1, b2 = b"first-body", b"second"
+	data = (req("PUT", "/up/pipe1.txt", {"Content-Length": len(b1)}, b1)
+	        + req("PUT", "/up/pipe2.txt", {"Transfer-Encoding": "chunked"}) + chunked(b"sec", b"ond")
+	        + get("/up/pipe1.txt")
+	        + req("POST", "/cgi/edge.py?echo", {"Content-Length": 3}, b"xyz")
+	        + req("DELETE", "/up/pipe1.txt", {"Content-Length": 2}, b"zz")
+	        + get("/up/pipe2.txt")
+	        + get("/up/pipe1.txt"))
+	with mixed_srv.conn() as c:
+		c.send(data)
+		rs = c.read_responses(7)
+	assert [r.status for r in rs] == [201, 201, 200, 200, 204, 200, 404], rs
+	assert rs[2].body == b1 and rs[3].body == b"xyz" and rs[5].body == b2
+
+
+@pytest.mark.rfc("9112", "9.3.2", "MUST")
+@pytest.mark.parametrize("first", [
+	req("POST", "/a.txt", {"Content-Length": 5}, b"GET /"),
+	req("PATCH", "/a.txt", {"Transfer-Encoding": "chunked"}) + chunked(b"GET /r.txt HTTP/1.1\r\n\r\n"),
+	req("FOO", "/a.txt", {"Content-Length": 5}, b"abcde"),
+	req("PUT", "/up/", {"Content-Length": 4}, b"GET "),
+])
+def test_error_with_body_then_pipelined(mixed_srv, first):
+	"""An error answered before the body was read: the connection either
+	closes or goes on with the right next request; the body is never
+	taken for a request."""
+	with mixed_srv.conn() as c:
+		c.send(first + get("/a.txt"))
+		r1 = c.read_response()
+		assert 400 <= r1.status < 600
+		try:
+			r2 = c.read_response(timeout=3)
+		except wsh.ConnectionClosed:
+			assert "close" in r1.connection_tokens(), r1.headers
+			return
+	assert_second_ok(r2)

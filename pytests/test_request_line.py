@@ -1,9 +1,11 @@
 """The request line: METHOD SP TARGET SP HTTP/D.D, versions, methods,
 target forms, length limit."""
 
+import os
 import pytest
 
 import wsh
+from mixed import mex, mixed_store
 from wsh import req, get, assert_error_response
 
 CONF = """
@@ -253,3 +255,42 @@ def test_method_of_100k_400(srv):
 def test_server_still_serving(srv):
 	r = srv.get("/a.txt")
 	assert r.status_code == 200 and r.content == b"alpha"
+
+
+# -- targets: encoded controls, absolute-form, asterisk-form (on the mixed server) ----
+
+
+@pytest.mark.rfc("9110", "5.5", "MUST")
+@pytest.mark.parametrize("path", ["/a.txt%0d%0aX-Injected:%20yes", "/a%0a.txt", "/a%0D.txt",
+                                  "/%00", "/a.txt%00.html", "/up/x%0d%0aSet-Cookie:%20a=b",
+                                  "/auto/%7f"])
+def test_percent_encoded_controls_refused(mixed_srv, path):
+	for method in ("GET", "PUT"):
+		headers = {"Content-Length": "1"} if method == "PUT" else None
+		r = mex(mixed_srv, req(method, path, headers, b"z" if method == "PUT" else b""))
+		assert r.status in (400, 404, 405), (method, path, r)
+		assert not r.has("X-Injected") and not r.has("Set-Cookie")
+	assert not any("\r" in n or "\n" in n or "Set-Cookie" in n for n in os.listdir(mixed_store(mixed_srv)))
+
+
+@pytest.mark.rfc("9112", "3.2.2", "MUST")
+@pytest.mark.parametrize("target,body", [
+	("http://other.example/a.txt", b"alpha"),
+	("http://other.example:8080/a.txt?q=1", b"alpha"),
+	("HTTP://OTHER.EXAMPLE/a.txt", b"alpha"),
+	("http://user@other.example/a.txt", b"alpha"),
+	("http://other.example", b"<p>root</p>"),
+	("http://other.example/%2e%2e/a.txt", None),
+])
+def test_absolute_form_other_host(mixed_srv, target, body):
+	"""An origin server answers an absolute-form target from its own
+	files whatever host it names (the default server): never as a proxy."""
+	r = mex(mixed_srv, req("GET", target, host="localhost"))
+	if body is None:
+		assert r.status in (400, 403, 404)
+	else:
+		assert r.status == 200 and r.body == body
+
+
+def test_asterisk_form_with_other_method_400(mixed_srv):
+	assert mex(mixed_srv, get("*")).status == 400

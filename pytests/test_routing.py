@@ -1,11 +1,13 @@
 """Routing: virtual hosts, default server, exact-address precedence,
 locations (exact and longest prefix), root/alias, return, inheritance."""
 
+import socket
 from urllib.parse import urlsplit
 
 import pytest
 
 import wsh
+from mixed import pipelined_then_get, assert_second_ok
 from wsh import req, get, assert_error_response
 
 CONF = """
@@ -318,3 +320,57 @@ server {
 	r = wsh.exchange(srv.port, req("GET", "/del/a.txt"))
 	assert r.status == 405
 	assert {m.strip() for m in r.header("Allow").split(",")} == {"DELETE"}
+
+
+# -- `return` responses that have no content (on the mixed server) -----------
+
+
+@pytest.mark.rfc("9110", "8.6", "MUST")
+def test_return_204_has_no_content_length(mixed_srv):
+	"""A server MUST NOT send Content-Length in a 204 (RFC 9110 8.6)."""
+	r1, r2 = pipelined_then_get(mixed_srv, get("/r204"))
+	assert r1.status == 204
+	assert not r1.has("Content-Length"), r1.headers
+	assert not r1.has("Transfer-Encoding"), r1.headers
+	assert_second_ok(r2)
+
+
+@pytest.mark.rfc("9112", "6.3", "MUST")
+def test_return_204_with_text_sends_no_body(mixed_srv):
+	"""A 204 ends at its empty line (RFC 9112 6.3 rule 1): any bytes after
+	it are read as the start of the next response."""
+	r1, r2 = pipelined_then_get(mixed_srv, get("/r204t"))
+	assert r1.status == 204
+	assert not r1.has("Content-Length"), r1.headers
+	assert_second_ok(r2)
+
+
+def test_return_text_head_has_length_no_body(mixed_srv):
+	r1, r2 = pipelined_then_get(mixed_srv, req("HEAD", "/r200t"), "HEAD")
+	assert r1.status == 200 and r1.header("Content-Length") == str(len("plain text"))
+	assert r1.body == b""
+	assert_second_ok(r2)
+
+
+# -- listen forms and addresses ----------------------------------------------
+
+
+def test_listen_forms_and_exact_over_wildcard(server):
+	"""`listen PORT`, `*:PORT` (wildcard) and `localhost:PORT` (exactly
+	127.0.0.1) on one port: a connection to 127.0.0.1 is served only by
+	the exact server, one to 127.0.0.2 only by the wildcard ones."""
+	srv = server("""
+server { listen {port}; server_name w1.test; root {root}/w1; }
+server { listen *:{port}; server_name w2.test; root {root}/w2; }
+server { listen localhost:{port}; server_name e.test; root {root}/e; }
+server { listen localhost:{port2}; listen {port3}; server_name multi.test; root {root}/m; }
+""", files={"w1/who": b"W1", "w2/who": b"W2", "e/who": b"E", "m/who": b"M"})
+	for host in ("w1.test", "w2.test", "e.test", "other"):
+		assert wsh.exchange(srv.port, get("/who", host=host)).body == b"E", host
+	assert wsh.exchange(srv.port, get("/who", host="w2.test"), host="127.0.0.2").body == b"W2"
+	assert wsh.exchange(srv.port, get("/who", host="e.test"), host="127.0.0.2").body == b"W1"
+	assert wsh.exchange(srv.port, get("/who", host="zzz"), host="127.0.0.2").body == b"W1"
+	assert wsh.exchange(srv.port2, get("/who")).body == b"M"
+	assert wsh.exchange(srv.port3, get("/who"), host="127.0.0.5").body == b"M"
+	with pytest.raises(OSError):
+		socket.create_connection(("127.0.0.2", srv.port2), timeout=1).close()

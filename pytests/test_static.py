@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, unquote, urljoin
 import pytest
 
 import wsh
+from mixed import MIXED_RANGE, AUTO_NAMES, mex, mixed_etag, pipelined_then_get, assert_second_ok
 from wsh import req, get, assert_error_response
 
 CONF = """
@@ -499,3 +500,234 @@ def test_file_with_trailing_slash(srv):
 def test_file_as_directory(srv):
 	r = send(srv, get("/a.txt/x"))
 	assert r.status in (404, 403)
+
+
+# -- HEAD, conditionals, ranges, index and autoindex at their edges (on the mixed server) ----
+
+
+@pytest.mark.rfc("9110", "9.3.2", "MUST")
+def test_head_everywhere_no_body_keepalive(mixed_srv):
+	"""HEAD of every kind of response, pipelined: none carries a body
+	(otherwise the following responses would be misread)."""
+	targets = ["/auto/", "/cgi/edge.py", "/r200t", "/missing", "/noidx/", "/auto",
+	           "/errs/adir/", "/r.txt"]
+	with mixed_srv.conn() as c:
+		c.send(b"".join(req("HEAD", t) for t in targets) + get("/a.txt"))
+		rs = [c.read_response("HEAD") for _ in targets]
+		last = c.read_response()
+	for t, r in zip(targets, rs):
+		assert r.body == b"", t
+		assert r.has("Date") and r.has("Server"), t
+	assert [r.status for r in rs] == [200, 200, 200, 404, 403, 301, 403, 200]
+	assert_second_ok(last)
+
+
+def test_head_length_matches_get(mixed_srv):
+	for t in ["/auto/", "/missing", "/r.txt", "/r200t"]:
+		g = mex(mixed_srv, get(t))
+		h = mex(mixed_srv, req("HEAD", t), "HEAD")
+		assert g.status == h.status, t
+		assert h.header("Content-Length") in (None, str(len(g.body))), t
+
+
+@pytest.mark.rfc("9110", "13.1.2", "MUST")
+def test_if_none_match_split_over_two_field_lines(mixed_srv):
+	"""Field lines with the same name form one list (RFC 9110 5.3); one
+	of the listed tags matches, so the answer is 304."""
+	et = mixed_etag(mixed_srv)
+	r = mex(mixed_srv, req("GET", "/r.txt", [("If-None-Match", '"zzz"'), ("If-None-Match", et)]))
+	assert r.status == 304
+
+
+@pytest.mark.rfc("9110", "13.1.2", "MUST")
+@pytest.mark.parametrize("fmt", ['%s', 'W/%s', '"a",%s', '"a" , W/%s ,"b"', ',,%s,'])
+def test_if_none_match_list_forms(mixed_srv, fmt):
+	et = mixed_etag(mixed_srv)
+	r = mex(mixed_srv, req("GET", "/r.txt", {"If-None-Match": fmt % et}))
+	assert r.status == 304 and r.body == b""
+	assert r.header("ETag") == et
+
+
+@pytest.mark.rfc("9110", "13.1.2", "MUST")
+def test_if_none_match_unquoted_tag_does_not_match(mixed_srv):
+	et = mixed_etag(mixed_srv)
+	assert mex(mixed_srv, req("GET", "/r.txt", {"If-None-Match": et.strip('"')})).status == 200
+
+
+@pytest.mark.rfc("9110", "13.1.3", "MUST")
+@pytest.mark.parametrize("value", ["yesterday", "Thu, 32 Jan 2099 00:00:00 GMT",
+                                   "Thu, 01 Jan 2099 25:00:00 GMT", "",
+                                   "Thu, 01 Jan 2099 00:00:00 GMT, Fri, 02 Jan 2099 00:00:00 GMT",
+                                   "Thu, 01 Jan 2099 00:00:00 GMTjunk", "0", "-1",
+                                   "99999999999999999999"])
+def test_if_modified_since_malformed_ignored(mixed_srv, value):
+	"""A value that is not one HTTP-date MUST be ignored: 200."""
+	r = mex(mixed_srv, req("GET", "/r.txt", {"If-Modified-Since": value}))
+	assert r.status == 200 and r.body == MIXED_RANGE
+
+
+def test_if_modified_since_in_the_future(mixed_srv):
+	"""A date later than the server's clock cannot be one it sent: the
+	field is ignored and the file served (200), cleanly."""
+	r1, r2 = pipelined_then_get(mixed_srv, req("GET", "/r.txt",
+	                                     {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}))
+	assert r1.status == 200
+	assert r1.body == MIXED_RANGE
+	assert_second_ok(r2)
+
+
+@pytest.mark.rfc("9110", "13.1.2", "MUST")
+def test_if_none_match_ignored_on_error(mixed_srv):
+	"""Conditionals apply to the selected representation; a 404 stays a
+	404 even with If-None-Match: * (RFC 9110 13.2.1)."""
+	r = mex(mixed_srv, req("GET", "/nope.txt", {"If-None-Match": "*"}))
+	assert r.status == 404
+
+
+@pytest.mark.rfc("9110", "14.2", "MUST")
+def test_if_range(mixed_srv):
+	"""If-Range uses the strong comparison (RFC 9110 13.1.5): a weak tag
+	never matches; a mismatch means the whole representation."""
+	et = mixed_etag(mixed_srv)
+	lm = mex(mixed_srv, req("HEAD", "/r.txt"), "HEAD").header("Last-Modified")
+	rng = {"Range": "bytes=2-4"}
+	r = mex(mixed_srv, req("GET", "/r.txt", dict(rng, **{"If-Range": et})))
+	assert r.status == 206 and r.body == b"234"
+	r = mex(mixed_srv, req("GET", "/r.txt", dict(rng, **{"If-Range": "W/" + et})))
+	assert r.status == 200 and r.body == MIXED_RANGE
+	r = mex(mixed_srv, req("GET", "/r.txt", dict(rng, **{"If-Range": '"other"'})))
+	assert r.status == 200 and r.body == MIXED_RANGE
+	r = mex(mixed_srv, req("GET", "/r.txt", dict(rng, **{"If-Range": lm})))
+	assert r.status in (200, 206)
+	assert r.body == (b"234" if r.status == 206 else MIXED_RANGE)
+
+
+@pytest.mark.rfc("9110", "14.1.2", "MUST")
+@pytest.mark.parametrize("spec,want", [
+	("bytes=0-0", (0, 0)),
+	("bytes=9-", (9, 9)),
+	("bytes=9-9", (9, 9)),
+	("bytes=-1", (9, 9)),
+	("bytes=-20", (0, 9)),
+	("bytes=3-100", (3, 9)),
+	("bytes= 2-3", (2, 3)),
+	("bytes=2-3 ", (2, 3)),
+])
+def test_range_satisfiable_edges(mixed_srv, spec, want):
+	r = mex(mixed_srv, req("GET", "/r.txt", {"Range": spec}))
+	if r.status == 200:  # a server MAY ignore Range (RFC 9110 14.2)
+		assert r.body == MIXED_RANGE
+		return
+	a, b = want
+	assert r.status == 206, r
+	assert r.header("Content-Range") == "bytes %d-%d/10" % (a, b)
+	assert r.body == MIXED_RANGE[a:b + 1]
+	assert r.header("Content-Length") == str(b - a + 1)
+
+
+@pytest.mark.rfc("9110", "15.5.17", "SHOULD")
+@pytest.mark.parametrize("path,spec,size", [
+	("/r.txt", "bytes=10-", 10),
+	("/r.txt", "bytes=10-20", 10),
+	("/r.txt", "bytes=-0", 10),
+	("/empty.txt", "bytes=0-", 0),
+	("/empty.txt", "bytes=-5", 0),
+])
+def test_range_unsatisfiable_edges(mixed_srv, path, spec, size):
+	r1, r2 = pipelined_then_get(mixed_srv, req("GET", path, {"Range": spec}))
+	if r1.status == 416:
+		assert r1.header("Content-Range") == "bytes */%d" % size
+	else:
+		assert r1.status == 200
+	assert_second_ok(r2)
+
+
+@pytest.mark.rfc("9110", "14.2", "MUST")
+@pytest.mark.parametrize("spec", ["bytes=1-0", "bytes=-", "bytes=--1", "bytes=0x1-2",
+                                  "bytes=a-b", "bytes=1-2-3", "pages=1-2", "bytes",
+                                  "bytes=0-99999999999999999999999",
+                                  "bytes=99999999999999999999-"])
+def test_range_invalid_or_huge_never_breaks(mixed_srv, spec):
+	"""Invalid ranges are ignored (200) or refused (416); huge numbers
+	never overflow into a wrong slice."""
+	r1, r2 = pipelined_then_get(mixed_srv, req("GET", "/r.txt", {"Range": spec}))
+	assert r1.status in (200, 206, 416), r1
+	if r1.status == 200:
+		assert r1.body == MIXED_RANGE
+	if r1.status == 206:
+		assert spec == "bytes=0-99999999999999999999999"
+		assert r1.body == MIXED_RANGE and r1.header("Content-Range") == "bytes 0-9/10"
+	assert_second_ok(r2)
+
+
+def test_index_that_is_a_directory_is_not_served(mixed_srv):
+	"""`index sub;` where sub is a directory: not an index file, so with
+	autoindex off the answer is 403 (never a listing of sub)."""
+	r = mex(mixed_srv, get("/idxdir/"))
+	assert r.status == 403
+	assert b"x.txt" not in r.body
+
+
+def _hrefs(body):
+	return re.findall(r'href\s*=\s*"([^"]*)"', body) + re.findall(r"href\s*=\s*'([^']*)'", body)
+
+
+def _unescape(h):
+	return (h.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+	        .replace("&#39;", "'").replace("&#x27;", "'").replace("&amp;", "&"))
+
+
+def test_autoindex_odd_names_escaped_and_linked(mixed_srv):
+	r = mex(mixed_srv, get("/auto/"))
+	assert r.status == 200
+	body = r.body.decode("utf-8")
+	assert "<script>" not in body, "file name inserted unescaped"
+	found = {}
+	for h in _hrefs(body):
+		path = urlsplit(urljoin("/auto/", _unescape(h))).path
+		if path.startswith("/auto/") and path != "/auto/":
+			found[unquote(path, errors="strict")] = path
+	for name in AUTO_NAMES:
+		want = "/auto/" + name
+		assert want in found, "no working link to %r in %r" % (name, sorted(found))
+		g = mex(mixed_srv, get(found[want]))
+		assert g.status == 200 and g.body == ("content of " + name).encode(), name
+
+
+def test_autoindex_many_long_names_needing_escapes(mixed_srv):
+	d = mixed_srv.root / "auto" / "quotes"
+	d.mkdir(exist_ok=True)
+	for i in range(80):
+		(d / ('"' * 245 + "%05d.txt" % i)).write_bytes(b"q")
+	r = mex(mixed_srv, get("/auto/quotes/"))
+	assert r.status == 200
+	assert r.body.count(b"%05d.txt" % 79) >= 1
+
+
+def test_autoindex_odd_directory_name_in_title_escaped(mixed_srv):
+	r = mex(mixed_srv, get("/auto/%3Ci%3Ed%26/"))
+	assert r.status == 200
+	assert b"<i>" not in r.body
+	assert b"f.txt" in r.body
+
+
+def test_very_long_name_get_404(mixed_srv):
+	r = mex(mixed_srv, get("/" + "n" * 300 + ".txt"))
+	assert_error_response(r, 404)
+
+
+def test_special_files_never_hang(mixed_srv):
+	"""A FIFO, a symlink loop and a dangling symlink in the docroot: a
+	quick 403/404, never a hang; a listing of their directory works."""
+	d = mixed_srv.root / "auto" / "special"
+	d.mkdir(exist_ok=True)
+	if not (d / "fifo").exists():
+		os.mkfifo(d / "fifo")
+	for name, target in (("loop", "loop"), ("dangling", "no-such-file")):
+		if not os.path.lexists(d / name):
+			os.symlink(target, d / name)
+	for name in ("fifo", "loop", "dangling"):
+		r = mex(mixed_srv, get("/auto/special/" + name))
+		assert r.status in (403, 404), (name, r)
+	r = mex(mixed_srv, get("/auto/special/"))
+	assert r.status == 200 and b"fifo" in r.body

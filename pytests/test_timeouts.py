@@ -10,6 +10,7 @@ import uuid
 import pytest
 
 import wsh
+from procs import pid_alive, read_pid, wait_for
 from wsh import req, get, assert_error_response
 
 CONF = """
@@ -219,3 +220,159 @@ def test_send_timeout_closes(srv):
 
 def test_server_still_serving(srv):
 	assert srv.get("/a.txt").content == b"alpha"
+
+
+# -- a 408 after a HEAD ------------------------------------------------------
+
+
+@pytest.mark.rfc("9112", "6.3", "MUST")
+def test_408_after_head_on_same_connection_has_its_body(server):
+	s = server("client_header_timeout 1s;\nserver { listen 127.0.0.1:{port}; root {root}; }",
+	           files={"a.txt": b"alpha"})
+	with s.conn() as c:
+		c.send(req("HEAD", "/a.txt") + b"GET /a.txt HTTP/1.1\r\nHost: x\r\n")
+		assert c.read_response("HEAD").status == 200
+		r = c.read_response("GET", timeout=10)
+	assert_error_response(r, 408)
+
+
+# -- timeouts set at the top, server and location levels ---------------------
+
+
+# Tells a 500 ms timer from a 1 s one (the two levels of TIME_CONF).
+EARLY_FINE = 0.3
+
+TIME_CONF = """
+client_header_timeout 500ms;
+cgi_timeout 1s;
+keepalive_timeout 1m;
+send_timeout 2h;
+server {
+    listen 127.0.0.1:{port};
+    root {root};
+    location /cgi/ { cgi .py /usr/bin/python3; }
+    location /up {
+        allow_methods PUT;
+        upload_store {tmp}/store;
+        alias {tmp}/store;
+        client_body_timeout 1s;
+    }
+    location /upslow {
+        allow_methods PUT;
+        upload_store {tmp}/store;
+        alias {tmp}/store;
+    }
+}
+server {
+    listen 127.0.0.1:{port2};
+    root {root};
+    client_header_timeout 1s;
+    client_body_timeout 1s;
+    keepalive_timeout 1s;
+    send_timeout 1s;
+    location /up {
+        allow_methods PUT;
+        upload_store {tmp}/store;
+        alias {tmp}/store;
+    }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def tsrv(module_server, cgi_scripts):
+	files = {"a.txt": b"alpha"}
+	files.update(cgi_scripts("hang.py"))
+	s = module_server(TIME_CONF, files=files, dirs=["store"])
+	with open(s.root / "huge.bin", "wb") as f:
+		f.truncate(64 << 20)
+	return s
+
+
+def test_top_level_header_timeout_500ms(tsrv):
+	with tsrv.conn(timeout=10) as c:
+		c.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n")
+		t0 = time.monotonic()
+		r = c.read_response(timeout=LATE)
+		dt = time.monotonic() - t0
+		assert_error_response(r, 408)
+		assert dt >= 0.5 - EARLY_FINE
+		assert c.is_closed()
+
+
+def test_server_header_timeout_overrides_top(tsrv):
+	with wsh.Conn(tsrv.port2, timeout=10) as c:
+		c.send(b"GET /a.txt HTTP/1.1\r\n")
+		t0 = time.monotonic()
+		r = c.read_response(timeout=LATE)
+		dt = time.monotonic() - t0
+	assert_error_response(r, 408)
+	assert dt >= 1.0 - EARLY_FINE, "the top-level 500ms applied instead of the server's 1s"
+
+
+def test_keepalive_one_minute_is_not_one_millisecond(tsrv):
+	with tsrv.conn(timeout=10) as c:
+		c.send(get("/a.txt"))
+		assert c.read_response().body == b"alpha"
+		assert c.still_open(1.5)
+		c.send(get("/a.txt"))
+		assert c.read_response().body == b"alpha"
+
+
+def test_server_keepalive_1s_closes_silently(tsrv):
+	with wsh.Conn(tsrv.port2, timeout=10) as c:
+		c.send(get("/a.txt"))
+		assert c.read_response().body == b"alpha"
+		closed, extra = c.wait_closed(1 + LATE)
+	assert closed and extra == b""
+
+
+@pytest.mark.parametrize("port_name,path", [("port", "/up/"), ("port2", "/up/")],
+                         ids=["location", "server"])
+def test_body_timeout_at_location_and_server_level(tsrv, port_name, path):
+	name = "bt-%s.txt" % uuid.uuid4().hex[:8]
+	with wsh.Conn(tsrv.ports[port_name], timeout=10) as c:
+		c.send(req("PUT", path + name, {"Content-Length": "100"}, b"0123456789"))
+		t0 = time.monotonic()
+		r = c.read_response(timeout=1 + LATE)
+		dt = time.monotonic() - t0
+		assert_error_response(r, 408)
+		assert dt >= 1 - EARLY_FINE
+		assert c.is_closed()
+	assert not (tsrv.tmp / "store" / name).exists()
+	assert [n for n in os.listdir(tsrv.tmp / "store") if n.startswith(".")] == []
+
+
+def test_body_timeout_default_elsewhere(tsrv):
+	"""/upslow has no client_body_timeout: the default (60s) applies, so a
+	pause of 1.5s in the body is fine."""
+	name = "slow-%s.txt" % uuid.uuid4().hex[:8]
+	with tsrv.conn(timeout=10) as c:
+		c.send(req("PUT", "/upslow/" + name, {"Content-Length": "6"}, b"abc"))
+		time.sleep(1.5)
+		c.send(b"def")
+		r = c.read_response()
+	assert r.status == 201
+	assert (tsrv.tmp / "store" / name).read_bytes() == b"abcdef"
+
+
+def test_server_send_timeout(tsrv):
+	with wsh.Conn(tsrv.port2, rcvbuf=4096, timeout=20) as c:
+		c.send(get("/huge.bin"))
+		time.sleep(3.0)
+		closed, data = c.wait_closed(timeout=20)
+	assert closed
+	assert len(data) < (64 << 20), "the whole response arrived: send_timeout not applied"
+
+
+def test_top_level_cgi_timeout(tsrv):
+	tag = "t-%s" % uuid.uuid4().hex[:8]
+	with tsrv.conn(timeout=15) as c:
+		c.send(get("/cgi/hang.py?" + tag))
+		t0 = time.monotonic()
+		r = c.read_response(timeout=15)
+		dt = time.monotonic() - t0
+	assert_error_response(r, 504)
+	assert dt < 1 + wsh.T(4)
+	pid = read_pid(tsrv.root / "cgi" / "pids" / (tag + ".pid"))
+	assert wait_for(lambda: not pid_alive(pid), wsh.T(3))

@@ -15,14 +15,17 @@ file is never overwritten by POST; the new one is stored as "name-1.ext",
 import hashlib
 import json
 import os
+import subprocess
 import threading
 import time
 import uuid
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import pytest
 
 import wsh
+from mixed import mex, mixed_store, mixed_temp_files
+from procs import vm_hwm_kib
 from wsh import req, get, assert_error_response
 
 CONF = """
@@ -139,14 +142,6 @@ def assert_store_empty(srv, store="store", wait=3.0):
 		time.sleep(0.05)
 	left = store_listing(srv, store)
 	assert left == [], "left behind in %s: %r" % (store, left)
-
-
-def vm_hwm_kib(pid):
-	with open("/proc/%d/status" % pid) as f:
-		for line in f:
-			if line.startswith("VmHWM:"):
-				return int(line.split()[1])
-	raise AssertionError("no VmHWM")
 
 
 def roundtrip(srv, data, filename=None, boundary=BOUNDARY):
@@ -605,3 +600,267 @@ def test_256mib_chunked_upload_memory_bounded(fresh):
 	if wsh.ASAN:
 		return  # ASan's shadow memory and quarantine make the figure meaningless
 	assert growth < 16, "VmHWM grew by %.1f MiB during a 256 MiB upload" % growth
+
+
+# -- names and collisions (on the mixed server) ------------------------------
+
+
+def test_post_collision_on_longest_name(mixed_srv):
+	name = "m" * 251 + ".txt"
+	r1 = mex(mixed_srv, req("POST", "/up/" + name, {"Content-Length": "3"}, b"one"))
+	assert r1.status == 201
+	r2 = mex(mixed_srv, req("POST", "/up/" + name, {"Content-Length": "3"}, b"two"))
+	assert r2.status in (201, 409), r2
+	assert (mixed_store(mixed_srv) / name).read_bytes() == b"one"
+	assert mixed_temp_files(mixed_srv) == []
+
+
+@pytest.mark.rfc("9110", "10.2.2", "MUST")
+@pytest.mark.parametrize("subdir_exists", [True, False])
+def test_raw_post_in_subpath_location_names_the_stored_file(mixed_srv, subdir_exists):
+	sub = "sub1" if subdir_exists else "nosuchdir"
+	if subdir_exists:
+		(mixed_store(mixed_srv) / sub).mkdir(exist_ok=True)
+	r = mex(mixed_srv, req("POST", "/up/%s/deep-%s.txt" % (sub, sub), {"Content-Length": "4"}, b"deep"))
+	assert r.status == 201
+	loc = r.header("Location")
+	g = mex(mixed_srv, get(urlsplit(urljoin("/up/%s/" % sub, loc)).path))
+	assert g.status == 200 and g.body == b"deep", loc
+
+
+def test_same_name_posts_concurrently_never_clobber(mixed_srv):
+	n = 24
+	datas = [(b"%03d" % i) * 3000 for i in range(n)]
+	res = [None] * n
+	bar = threading.Barrier(n)
+
+	def one(i):
+		bar.wait()
+		try:
+			res[i] = mex(mixed_srv, req("POST", "/up/same.bin", {"Content-Length": len(datas[i])},
+			                     datas[i]))
+		except Exception as e:  # noqa: BLE001 - reported below
+			res[i] = e
+
+	ths = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+	for t in ths:
+		t.start()
+	for t in ths:
+		t.join(wsh.T(30))
+	assert all(isinstance(r, wsh.Response) and r.status == 201 for r in res), res
+	locs = {r.header("Location") for r in res}
+	assert len(locs) == n, locs
+	stored = sorted(p for p in os.listdir(mixed_store(mixed_srv)) if p.startswith("same"))
+	assert len(stored) == n, stored
+	contents = sorted((mixed_store(mixed_srv) / p).read_bytes() for p in stored)
+	assert contents == sorted(datas)
+	assert mixed_temp_files(mixed_srv) == []
+
+
+def test_zz_still_serving(mixed_srv):
+	assert mex(mixed_srv, get("/a.txt")).body == b"alpha"
+	assert mixed_temp_files(mixed_srv) == []
+
+
+# -- uploads as common clients send them (curl, browsers, Postman) -----------
+
+
+@pytest.fixture(scope="module")
+def usrv(module_store_server):
+	"""The shared STORE_CONF server: /up stores in {tmp}/store, no body limit."""
+	return module_store_server()
+
+
+def store_of(srv):
+	return srv.tmp / "store"
+
+
+def temp_left(srv):
+	return [n for n in os.listdir(store_of(srv)) if n.startswith(".")]
+
+
+def curl(srv, *args, timeout=30):
+	if not os.access("/usr/bin/curl", os.X_OK):
+		pytest.skip("curl not installed")
+	cmd = ["/usr/bin/curl", "-sS", "--noproxy", "*", "-o", "-", "-w", "\n%{http_code}", "-v"]
+	cmd += list(args)
+	p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+	                   timeout=wsh.T(timeout))
+	out, _, code = p.stdout.rpartition(b"\n")
+	return int(code or 0), out, p.stderr.decode("latin-1")
+
+
+def raw_part(headers, data):
+	return headers.encode("utf-8") + b"\r\n\r\n" + data
+
+
+def raw_multipart(boundary, parts, preamble=b""):
+	b = boundary.encode()
+	out = preamble
+	for p in parts:
+		out += b"--" + b + b"\r\n" + p + b"\r\n"
+	return out + b"--" + b + b"--\r\n"
+
+
+def post_raw_mp(srv, boundary, body, extra=(), ctype_boundary=None):
+	h = [("Content-Type", "multipart/form-data; boundary=" + (ctype_boundary or boundary)),
+	     ("Content-Length", str(len(body)))] + list(extra)
+	with srv.conn(timeout=30) as c:
+		c.send(req("POST", "/up/", h, body))
+		return c.read_response(timeout=30)
+
+
+def test_curl_form_upload_with_expect(usrv, tmp_path):
+	"""`curl -F` of a 2 MiB file and a text field: curl sends
+	Expect: 100-continue; the server answers 100 and stores the file."""
+	name = "curl-%s.bin" % uuid.uuid4().hex[:8]
+	data = os.urandom(2 << 20)
+	(tmp_path / name).write_bytes(data)
+	code, out, err = curl(usrv, "-F", "file=@%s" % (tmp_path / name), "-F", "note=hello",
+	                      usrv.url + "/up/")
+	assert code == 201, (code, out[:300], err[-1500:])
+	assert "Expect: 100-continue" in err
+	assert "HTTP/1.1 100 Continue" in err, err[-1500:]
+	assert (store_of(usrv) / name).read_bytes() == data
+
+
+def test_curl_form_upload_chunked(usrv, tmp_path):
+	name = "curlch-%s.txt" % uuid.uuid4().hex[:8]
+	(tmp_path / name).write_bytes(b"chunked by curl\n" * 1000)
+	code, out, err = curl(usrv, "-H", "Transfer-Encoding: chunked",
+	                      "-F", "file=@%s;type=text/plain" % (tmp_path / name),
+	                      usrv.url + "/up/")
+	assert code == 201, (code, err[-1500:])
+	assert (store_of(usrv) / name).read_bytes() == b"chunked by curl\n" * 1000
+
+
+def test_curl_put_then_range_get_and_delete_twice(usrv, tmp_path):
+	name = "put-%s.bin" % uuid.uuid4().hex[:8]
+	data = os.urandom(3 << 20)
+	(tmp_path / "src").write_bytes(data)
+	code, _, err = curl(usrv, "-T", str(tmp_path / "src"), usrv.url + "/up/" + name)
+	assert code == 201, err[-1500:]
+	r = wsh.exchange(usrv.port, get("/up/" + name, headers={"Range": "bytes=1000000-1000099"}))
+	assert r.status == 206 and r.body == data[1000000:1000100]
+	assert r.header("Content-Range") == "bytes 1000000-1000099/%d" % len(data)
+	r = wsh.exchange(usrv.port, get("/up/" + name, headers={"Range": "bytes=-7"}))
+	assert r.status == 206 and r.body == data[-7:]
+	r = wsh.exchange(usrv.port, get("/up/" + name), timeout=20)
+	assert r.status == 200 and r.body == data
+	r = wsh.exchange(usrv.port, req("DELETE", "/up/" + name))
+	assert r.status == 204 and r.body == b""
+	r = wsh.exchange(usrv.port, req("DELETE", "/up/" + name))
+	assert_error_response(r, 404)
+	assert wsh.exchange(usrv.port, get("/up/" + name)).status == 404
+
+
+@pytest.mark.rfc("7578", "4.2", "MUST")
+def test_browser_empty_file_input_is_skipped(usrv):
+	"""A browser form whose file input was left empty sends a part with
+	filename="" and no data.  The contract: that part is skipped, not an
+	error; with no other file the answer is 200 and nothing is stored."""
+	bnd = "----WebKitFormBoundaryAbC123xyZ"
+	body = raw_multipart(bnd, [
+		raw_part('Content-Disposition: form-data; name="title"', b"hello"),
+		raw_part('Content-Disposition: form-data; name="file"; filename=""\r\n'
+		        'Content-Type: application/octet-stream', b""),
+	])
+	before = set(os.listdir(store_of(usrv)))
+	r = post_raw_mp(usrv, bnd, body)
+	assert r.status == 200, r
+	assert not r.has("Location")
+	assert set(os.listdir(store_of(usrv))) == before
+
+
+def test_postman_style_parts(usrv):
+	"""Lower/upper-case part header names, a Content-Type per part,
+	parameters without spaces and in any order, text fields around files."""
+	bnd = "--------------------------" + "1234567890" * 2
+	n1, n2 = "pm1-%s.png" % uuid.uuid4().hex[:6], "pm2-%s.json" % uuid.uuid4().hex[:6]
+	d1, d2 = b"\x89PNG\r\n\x1a\n" + os.urandom(5000), b'{"k": [1, 2]}'
+	body = raw_multipart(bnd, [
+		raw_part('content-disposition: form-data; name="text"\r\ncontent-type: text/plain',
+		        b"value"),
+		raw_part('CONTENT-DISPOSITION: form-data;filename="%s";name="img"\r\n'
+		        'Content-Type: image/png' % n1, d1),
+		raw_part('Content-Disposition: form-data; name="meta"; filename="%s"\r\n'
+		        'Content-Type: application/json; charset=utf-8' % n2, d2),
+		raw_part('Content-Disposition: form-data; name="after"', b"x"),
+	], preamble=b"preamble --" + bnd.encode() + b"X not a delimiter\r\n")
+	r = post_raw_mp(usrv, bnd, body)
+	assert r.status == 201, (r, r.body[:300])
+	assert urlsplit(r.header("Location")).path == "/up/" + n1
+	assert (store_of(usrv) / n1).read_bytes() == d1
+	assert (store_of(usrv) / n2).read_bytes() == d2
+
+
+@pytest.mark.rfc("7578", "4.2", "MUST")
+@pytest.mark.parametrize("fname", ["two  spaces .txt", "r\u00e9sum\u00e9 \u00fc\u6f22.txt",
+                                   "it's (1) [a] {b} ; = & + %.txt"])
+def test_multipart_odd_filenames_stored_and_served(usrv, fname):
+	"""Browsers send file names as raw UTF-8: stored under that name,
+	Location is a valid URI that serves it."""
+	tag = uuid.uuid4().hex[:6]
+	name = tag + "-" + fname
+	bnd = "BnD" + tag
+	body = raw_multipart(bnd, [raw_part('Content-Disposition: form-data; name="f"; filename="%s"'
+	                             % name, b"odd name")])
+	r = post_raw_mp(usrv, bnd, body)
+	assert r.status == 201, (r, r.body[:300])
+	assert (store_of(usrv) / name).read_bytes() == b"odd name"
+	loc = r.header("Location")
+	assert all(0x21 <= ord(ch) < 0x7f for ch in loc), loc
+	path = urlsplit(loc).path
+	assert unquote(path) == "/up/" + name
+	assert wsh.exchange(usrv.port, get(path)).body == b"odd name"
+
+
+def test_multipart_filename_with_escaped_quote(usrv):
+	"""RFC 7578 4.2 / curl: a quote inside the quoted file name.  Either the
+	name is understood (a"b.txt, or the browser form a%22b.txt) or the
+	request is refused; nothing lands outside the store and nothing half
+	parsed is left."""
+	tag = uuid.uuid4().hex[:6]
+	bnd = "Q" + tag
+	before = set(os.listdir(store_of(usrv)))
+	body = raw_multipart(bnd, [raw_part('Content-Disposition: form-data; name="f"; '
+	                             'filename="%s-a\\"b.txt"' % tag, b"quoted")])
+	r = post_raw_mp(usrv, bnd, body)
+	new = set(os.listdir(store_of(usrv))) - before
+	if r.status == 201:
+		assert len(new) == 1, new
+		assert new.pop() in ('%s-a"b.txt' % tag, "%s-a%%22b.txt" % tag, 'b.txt', '"b.txt'), new
+	else:
+		assert r.status == 400 and not new
+
+
+@pytest.mark.rfc("2046", "5.1.1", "MUST")
+def test_multipart_data_ending_like_close_delimiter(usrv):
+	tag = uuid.uuid4().hex[:6]
+	bnd = "edgeB" + tag
+	name = "cd-%s.bin" % tag
+	data = b"line\r\ntail--" + bnd.encode() + b"--\r\nafter--" + bnd.encode() + b"--"
+	body = raw_multipart(bnd, [raw_part('Content-Disposition: form-data; name="f"; filename="%s"'
+	                             % name, data)])
+	r = post_raw_mp(usrv, bnd, body)
+	assert r.status == 201
+	assert (store_of(usrv) / name).read_bytes() == data
+
+
+def test_five_hundred_small_files_in_one_request(usrv):
+	tag = uuid.uuid4().hex[:6]
+	bnd = "many" + tag
+	names = ["m%s-%03d.txt" % (tag, i) for i in range(500)]
+	body = raw_multipart(bnd, [raw_part('Content-Disposition: form-data; name="f%d"; filename="%s"\r\n'
+	                             'Content-Type: text/plain' % (i, n), b"%010d" % i)
+	                     for i, n in enumerate(names)])
+	r = post_raw_mp(usrv, bnd, body, extra=[("Accept", "application/json")])
+	assert r.status == 201, (r, r.body[:300])
+	assert urlsplit(r.header("Location")).path == "/up/" + names[0]
+	for i, n in enumerate(names):
+		assert (store_of(usrv) / n).read_bytes() == b"%010d" % i, n
+	assert temp_left(usrv) == []
+
+
+def test_zz_upload_store_clean(usrv):
+	assert temp_left(usrv) == []
