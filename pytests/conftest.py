@@ -510,10 +510,11 @@ def _add_huge(srv, huge):
 def store_server(server, cgi_scripts):
 	"""Factory: store_server(scripts=(), files=None, huge=0) -> a Server on
 	STORE_CONF with the named cgi_fixtures scripts under /cgi/ and, when
-	huge > 0, a www/huge.bin of that many bytes."""
+	huge > 0, a www/huge.bin of that many bytes; srv.store is the store."""
 	def start(scripts=(), files=None, huge=0):
 		srv = server(STORE_CONF, files=_store_files(cgi_scripts, scripts, files, huge),
 		             dirs=["store"])
+		srv.store = srv.tmp / "store"
 		return _add_huge(srv, huge)
 	return start
 
@@ -525,6 +526,7 @@ def module_store_server(module_server, cgi_scripts):
 		srv = module_server(STORE_CONF,
 		                    files=_store_files(cgi_scripts, scripts, files, huge),
 		                    dirs=["store"])
+		srv.store = srv.tmp / "store"
 		return _add_huge(srv, huge)
 	return start
 
@@ -581,5 +583,7 @@ def _mixed_files():
 
 @pytest.fixture(scope="module")
 def mixed_srv(module_server):
-	"""One MIXED_CONF server per test file; its store is {tmp}/store."""
-	return module_server(MIXED_CONF, files=_mixed_files(), dirs=["store"])
+	"""One MIXED_CONF server per test file; srv.store is its upload store."""
+	srv = module_server(MIXED_CONF, files=_mixed_files(), dirs=["store"])
+	srv.store = srv.tmp / "store"
+	return srv

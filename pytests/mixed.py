@@ -17,14 +17,9 @@ def mex(srv, data, method="GET"):
 	return wsh.exchange(srv.port, data, method)
 
 
-def mixed_store(srv):
-	"""The upload store of /up."""
-	return srv.tmp / "store"
-
-
 def mixed_temp_files(srv):
 	"""Temporary upload files left in the store (there must be none)."""
-	return [n for n in os.listdir(mixed_store(srv)) if n.startswith(".upload-")]
+	return [n for n in os.listdir(srv.store) if n.startswith(".upload-")]
 
 
 def mixed_etag(srv, path="/r.txt"):

@@ -140,7 +140,7 @@ def test_body_size_limits_inherited(gsrv, port_name, path, limit):
 	r = wsh.exchange(port, req("PUT", path + name, {"Content-Length": str(limit)}, b"x" * limit))
 	assert r.status == 201, (path, limit, r)
 	r = wsh.exchange(port, req("PUT", path + name + "b", {"Content-Length": str(limit + 1)},
-	                 b"x" * (limit + 1)))
+	                           b"x" * (limit + 1)))
 	assert_error_response(r, 413)
 	assert not (gsrv.tmp / "up store" / (name + "b")).exists()
 
@@ -148,7 +148,7 @@ def test_body_size_limits_inherited(gsrv, port_name, path, limit):
 def test_body_size_zero_is_unlimited(gsrv):
 	n = 3 << 20
 	r = wsh.exchange(gsrv.port, req("PUT", "/up0/zero.bin", {"Content-Length": str(n)}, b"z" * n),
-	       timeout=20)
+	                 timeout=20)
 	assert r.status in (201, 204)
 	assert (gsrv.tmp / "up store" / "zero.bin").stat().st_size == n
 
@@ -245,10 +245,10 @@ def test_body_limit_of_name_based_server(isrv):
 	body = b"b" * 2000
 	name = "vh-%s" % uuid.uuid4().hex[:8]
 	r = wsh.exchange(isrv.port, req("PUT", "/up/" + name, {"Content-Length": str(len(body))}, body,
-	                      host="small.test"))
+	                                host="small.test"))
 	assert_error_response(r, 413)
 	assert not (isrv.tmp / "store" / name).exists()
 	r = wsh.exchange(isrv.port, req("PUT", "/up/" + name, {"Content-Length": str(len(body))}, body,
-	                      host="other.test"))
+	                                host="other.test"))
 	assert r.status == 201
 	assert (isrv.tmp / "store" / name).read_bytes() == body

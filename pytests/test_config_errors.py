@@ -13,23 +13,36 @@ import wsh
 ERR_RE = re.compile(r"^webserv: (.+?):(\d+): (.+)$")
 
 
+def one_line_error(r):
+	"""The failure shape of the command line: status 1, one stderr line
+	starting `webserv: `.  Returns the line."""
+	assert r.returncode == 1, "status %s; stderr %r" % (r.returncode, r.stderr[:500])
+	lines = r.stderr.strip("\n").splitlines()
+	assert len(lines) == 1, "expected one stderr line: %r" % r.stderr[:1000]
+	assert lines[0].startswith("webserv: "), lines[0][:300]
+	return lines[0]
+
+
+def file_line_error(r, conf_dir, file, line):
+	"""A `webserv: FILE:LINE: message` error naming `file` (relative names
+	are taken from conf_dir) and `line` (None: any line)."""
+	text = one_line_error(r)
+	m = ERR_RE.match(text)
+	assert m, "not 'webserv: FILE:LINE: message': %r" % text
+	got = os.path.realpath(os.path.join(str(conf_dir), m.group(1)))
+	assert got == os.path.realpath(str(file)), "error names %r, expected %s" % (m.group(1), file)
+	if line is not None:
+		assert int(m.group(2)) == line, "error at line %s, expected %d: %r" % (
+			m.group(2), line, text)
+	return text
+
+
 def check_error(run_bin, env, line, file=None, args=("-t",)):
 	"""Run the binary on env's config and check the one-line error names
 	`file` (default: the main config) and `line`."""
 	r = run_bin(*args, env.conf_path)
-	assert r.returncode == 1, "exit status %s (expected 1); stderr %r" % (r.returncode, r.stderr)
-	lines = r.stderr.strip("\n").splitlines()
-	assert len(lines) == 1, "expected exactly one stderr line, got %r" % r.stderr
-	m = ERR_RE.match(lines[0])
-	assert m, "stderr line does not match 'webserv: FILE:LINE: message': %r" % lines[0]
-	expect_file = file if file is not None else str(env.conf_path)
-	got = os.path.realpath(os.path.join(str(env.conf_path.parent), m.group(1)))
-	assert got == os.path.realpath(expect_file), "error names %r, expected %r" % (
-		m.group(1), expect_file)
-	if line is not None:
-		assert int(m.group(2)) == line, "error at line %s, expected %d: %r" % (
-			m.group(2), line, lines[0])
-	return lines[0]
+	return file_line_error(r, env.conf_path.parent,
+	                       file if file is not None else env.conf_path, line)
 
 
 def L(*lines, eof_newline=True):
@@ -119,6 +132,49 @@ CASES = [
 	                           "        upload_store {tmp}/no-store;", "    }", "}"), 6),
 	("include_missing", L("server {", "    listen 127.0.0.1:{port};",
 	                      "    include {tmp}/no-such-file.conf;", "    root {root};", "}"), 3),
+]
+
+
+# More wrong configurations, each with the line of its error.
+CASES += [
+	("alias_top", L("alias {root};", *HEAD, "}"), 1),
+	("location_in_location", L(*HEAD, "    location /a {", "        location /a/b { }",
+	                           "    }", "}"), 5),
+	("max_connections_in_server", L(*HEAD, "    max_connections 10;", "}"), 4),
+	("error_log_in_location", L(*HEAD, "    location / {", "        error_log stderr;",
+	                            "    }", "}"), 5),
+	("return_no_arg_after_types", L(*HEAD, "    types {", "        text/plain txt;",
+	                                "    }", "    return;", "}"), 7),
+	("autoindex_no_arg", L(*HEAD, "    autoindex;", "}"), 4),
+	("autoindex_two_args", L(*HEAD, "    autoindex on off;", "}"), 4),
+	("cgi_one_arg", L(*HEAD, "    cgi .py;", "}"), 4),
+	("return_no_arg", L(*HEAD, "    location /r {", "        return;", "    }", "}"), 5),
+	("return_three_args", L(*HEAD, "    location /r {", "        return 301 /a /b;",
+	                        "    }", "}"), 5),
+	("error_page_no_uri", L(*HEAD, "    error_page 404;", "}"), 4),
+	("size_two_args", L(*HEAD, "    client_max_body_size 1k 2k;", "}"), 4),
+	("location_no_prefix", L(*HEAD, "    location {", "    }", "}"), 4),
+	("location_eq_no_prefix", L(*HEAD, "    location = {", "    }", "}"), 4),
+	("index_no_arg", L(*HEAD, "    index;", "}"), 4),
+	("server_name_no_arg", L(*HEAD, "    server_name;", "}"), 4),
+	("root_twice", L(*HEAD, "    root {root};", "}"), 4),
+	("autoindex_twice", L(*HEAD, "    autoindex on;", "    autoindex off;", "}"), 5),
+	("root_and_alias", L(*HEAD, "    location /a/ {", "        root {root};",
+	                     "        alias {root}/;", "    }", "}"), 6),
+	("dup_listen_port_vs_wildcard", L("server {", "    listen {port};",
+	                                  "    listen 0.0.0.0:{port};", "    root {root};", "}"), 3),
+	("dup_listen_star_vs_port", L("server {", "    listen *:{port};",
+	                              "    listen {port};", "    root {root};", "}"), 3),
+	("dup_listen_localhost", L("server {", "    listen localhost:{port};",
+	                           "    listen 127.0.0.1:{port};", "    root {root};", "}"), 3),
+	("listen_port_zero", L("server {", "    listen 127.0.0.1:0;", "    root {root};", "}"), 2),
+	("listen_bad_host", L("server {", "    listen 300.1.1.1:{port};", "    root {root};", "}"), 2),
+	("listen_hostname", L("server {", "    listen example.invalid:{port};",
+	                      "    root {root};", "}"), 2),
+	("time_suffix_upper_junk", L("keepalive_timeout 5 s;", *HEAD, "}"), 1),
+	("time_ms_fraction", L("keepalive_timeout 1.5s;", *HEAD, "}"), 1),
+	("method_lowercase", L(*HEAD, "    allow_methods get;", "}"), 4),
+	("cgi_ext_without_dot", L(*HEAD, "    cgi py /usr/bin/python3;", "}"), 4),
 ]
 
 
@@ -352,74 +408,6 @@ def test_long_included_file_name_in_full(run_bin, make_env):
 # -- more errors, each naming its file and line; odd CONFIG files ------------
 
 
-def one_line_error(r):
-	"""The failure shape of the command line: status 1, one stderr line
-	starting `webserv: `.  Returns the line."""
-	assert r.returncode == 1, "status %s; stderr %r" % (r.returncode, r.stderr[:500])
-	lines = r.stderr.strip("\n").splitlines()
-	assert len(lines) == 1, "expected one stderr line: %r" % r.stderr[:1000]
-	assert lines[0].startswith("webserv: "), lines[0][:300]
-	return lines[0]
-
-
-def file_line_error(r, conf_dir, file, line):
-	"""A `webserv: FILE:LINE: message` error naming `file` and `line`."""
-	text = one_line_error(r)
-	m = ERR_RE.match(text)
-	assert m, "not 'webserv: FILE:LINE: message': %r" % text
-	got = os.path.realpath(os.path.join(str(conf_dir), m.group(1)))
-	assert got == os.path.realpath(str(file)), "error names %r, expected %s" % (m.group(1), file)
-	assert int(m.group(2)) == line, "error at line %s, expected %d: %r" % (m.group(2), line, text)
-	return text
-
-
-WRONG = [
-	("alias_top", L("alias {root};", *HEAD, "}"), 1),
-	("location_in_location", L(*HEAD, "    location /a {", "        location /a/b { }",
-	                           "    }", "}"), 5),
-	("max_connections_in_server", L(*HEAD, "    max_connections 10;", "}"), 4),
-	("error_log_in_location", L(*HEAD, "    location / {", "        error_log stderr;",
-	                            "    }", "}"), 5),
-	("return_no_arg_after_types", L(*HEAD, "    types {", "        text/plain txt;",
-	                                "    }", "    return;", "}"), 7),
-	("autoindex_no_arg", L(*HEAD, "    autoindex;", "}"), 4),
-	("autoindex_two_args", L(*HEAD, "    autoindex on off;", "}"), 4),
-	("cgi_one_arg", L(*HEAD, "    cgi .py;", "}"), 4),
-	("return_no_arg", L(*HEAD, "    location /r {", "        return;", "    }", "}"), 5),
-	("return_three_args", L(*HEAD, "    location /r {", "        return 301 /a /b;",
-	                        "    }", "}"), 5),
-	("error_page_no_uri", L(*HEAD, "    error_page 404;", "}"), 4),
-	("size_two_args", L(*HEAD, "    client_max_body_size 1k 2k;", "}"), 4),
-	("location_no_prefix", L(*HEAD, "    location {", "    }", "}"), 4),
-	("location_eq_no_prefix", L(*HEAD, "    location = {", "    }", "}"), 4),
-	("index_no_arg", L(*HEAD, "    index;", "}"), 4),
-	("server_name_no_arg", L(*HEAD, "    server_name;", "}"), 4),
-	("root_twice", L(*HEAD, "    root {root};", "}"), 4),
-	("autoindex_twice", L(*HEAD, "    autoindex on;", "    autoindex off;", "}"), 5),
-	("root_and_alias", L(*HEAD, "    location /a/ {", "        root {root};",
-	                     "        alias {root}/;", "    }", "}"), 6),
-	("dup_listen_port_vs_wildcard", L("server {", "    listen {port};",
-	                                  "    listen 0.0.0.0:{port};", "    root {root};", "}"), 3),
-	("dup_listen_star_vs_port", L("server {", "    listen *:{port};",
-	                              "    listen {port};", "    root {root};", "}"), 3),
-	("dup_listen_localhost", L("server {", "    listen localhost:{port};",
-	                           "    listen 127.0.0.1:{port};", "    root {root};", "}"), 3),
-	("listen_port_zero", L("server {", "    listen 127.0.0.1:0;", "    root {root};", "}"), 2),
-	("listen_bad_host", L("server {", "    listen 300.1.1.1:{port};", "    root {root};", "}"), 2),
-	("listen_hostname", L("server {", "    listen example.invalid:{port};",
-	                      "    root {root};", "}"), 2),
-	("time_suffix_upper_junk", L("keepalive_timeout 5 s;", *HEAD, "}"), 1),
-	("time_ms_fraction", L("keepalive_timeout 1.5s;", *HEAD, "}"), 1),
-	("method_lowercase", L(*HEAD, "    allow_methods get;", "}"), 4),
-	("cgi_ext_without_dot", L(*HEAD, "    cgi py /usr/bin/python3;", "}"), 4),
-]
-
-
-@pytest.mark.parametrize("conf,line", [w[1:] for w in WRONG], ids=[w[0] for w in WRONG])
-def test_config_error_names_line(run_bin, make_env, conf, line):
-	env = make_env(conf)
-	r = run_bin("-t", env.conf_path)
-	file_line_error(r, env.tmp, env.conf_path, line)
 
 
 def test_nested_include_error_names_innermost_file(run_bin, make_env):

@@ -12,7 +12,7 @@ import json
 import pytest
 
 import wsh
-from mixed import mixed_store
+
 from wsh import req, get, chunked
 
 ECHO = b"""#!/usr/bin/env python3
@@ -189,4 +189,4 @@ def test_expect_100_http10_body_sent_anyway(mixed_srv):
 		c.send(b"PUT /up/e10.txt HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\nabc")
 		r = c.read_response()
 	assert r.status == 201
-	assert (mixed_store(mixed_srv) / "e10.txt").read_bytes() == b"abc"
+	assert (mixed_srv.store / "e10.txt").read_bytes() == b"abc"

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 import wsh
-from mixed import mixed_store, mixed_temp_files, assert_second_ok
+from mixed import mixed_temp_files, assert_second_ok
 from wsh import req, get, chunked, assert_error_response
 
 CONF = """
@@ -564,7 +564,7 @@ def test_huge_number_of_tiny_chunks(mixed_srv):
 		r2 = c.read_response()
 	assert r1.status in (201, 204)
 	assert_second_ok(r2)
-	assert (mixed_store(mixed_srv) / "tiny.bin").read_bytes() == want
+	assert (mixed_srv.store / "tiny.bin").read_bytes() == want
 
 
 @pytest.mark.rfc("9112", "7.1.1", "MUST")
@@ -577,7 +577,7 @@ def test_many_small_chunk_extensions_ignored(mixed_srv):
 		r2 = c.read_response()
 	assert r1.status in (201, 204)
 	assert_second_ok(r2)
-	assert (mixed_store(mixed_srv) / "ext.bin").read_bytes() == b"xyz" * 2000
+	assert (mixed_srv.store / "ext.bin").read_bytes() == b"xyz" * 2000
 
 
 @pytest.mark.rfc("9112", "7.1.1", "MUST")
@@ -597,5 +597,5 @@ def test_oversized_chunk_metadata_4xx_and_nothing_stored(mixed_srv, what):
 		r = c.read_response()
 		assert 400 <= r.status < 500 and r.status != 404, r
 		assert c.is_closed()
-	assert not (mixed_store(mixed_srv) / name).exists()
+	assert not (mixed_srv.store / name).exists()
 	assert mixed_temp_files(mixed_srv) == []

@@ -14,7 +14,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import pytest
 
 import wsh
-from mixed import mex, mixed_store, mixed_temp_files
+from mixed import mex, mixed_temp_files
 from wsh import req, get, assert_error_response
 
 CONF = """
@@ -366,27 +366,29 @@ def test_put_delete_keepalive(srv):
 
 @pytest.mark.rfc("9110", "13.1.2", "MUST")
 def test_put_if_none_match_star_does_not_overwrite(mixed_srv):
-	(mixed_store(mixed_srv) / "inm.txt").write_bytes(b"original")
-	r = mex(mixed_srv, req("PUT", "/up/inm.txt", {"If-None-Match": "*", "Content-Length": "3"}, b"new"))
+	(mixed_srv.store / "inm.txt").write_bytes(b"original")
+	h = {"If-None-Match": "*", "Content-Length": "3"}
+	r = mex(mixed_srv, req("PUT", "/up/inm.txt", h, b"new"))
 	assert r.status == 412, r
-	assert (mixed_store(mixed_srv) / "inm.txt").read_bytes() == b"original"
+	assert (mixed_srv.store / "inm.txt").read_bytes() == b"original"
 
 
 def test_put_if_none_match_star_creates_a_new_file(mixed_srv):
-	r = mex(mixed_srv, req("PUT", "/up/inm-new.txt", {"If-None-Match": "*", "Content-Length": "3"}, b"new"))
+	h = {"If-None-Match": "*", "Content-Length": "3"}
+	r = mex(mixed_srv, req("PUT", "/up/inm-new.txt", h, b"new"))
 	assert r.status == 201
-	assert (mixed_store(mixed_srv) / "inm-new.txt").read_bytes() == b"new"
+	assert (mixed_srv.store / "inm-new.txt").read_bytes() == b"new"
 
 
 @pytest.mark.rfc("9110", "13.1.1", "MUST")
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 def test_if_match_mismatch_412(mixed_srv, method):
-	(mixed_store(mixed_srv) / "im.txt").write_bytes(b"original")
+	(mixed_srv.store / "im.txt").write_bytes(b"original")
 	body = b"new" if method == "PUT" else b""
-	r = mex(mixed_srv, req(method, "/up/im.txt", {"If-Match": '"no-such-tag"',
-	                                       "Content-Length": str(len(body))}, body))
+	r = mex(mixed_srv, req(method, "/up/im.txt",
+	                       {"If-Match": '"no-such-tag"', "Content-Length": str(len(body))}, body))
 	assert r.status == 412, r
-	assert (mixed_store(mixed_srv) / "im.txt").read_bytes() == b"original"
+	assert (mixed_srv.store / "im.txt").read_bytes() == b"original"
 
 
 def test_put_very_long_name_is_a_client_error(mixed_srv):
@@ -402,7 +404,7 @@ def test_put_odd_name_location_is_a_uri(mixed_srv, name):
 	enc = quote(name, safe="")
 	r = mex(mixed_srv, req("PUT", "/up/" + enc, {"Content-Length": "4"}, b"data"))
 	assert r.status == 201
-	assert (mixed_store(mixed_srv) / name).read_bytes() == b"data"
+	assert (mixed_srv.store / name).read_bytes() == b"data"
 	loc = r.header("Location")
 	assert loc and re.match(r"^[!#$%&'()*+,\-./0-9:;=?@A-Z_a-z~\[\]]+$", loc), loc
 	g = mex(mixed_srv, get(urlsplit(urljoin("/up/", loc)).path))
@@ -414,19 +416,19 @@ def test_put_odd_name_stored_and_served(mixed_srv, name):
 	enc = quote(name, safe="")
 	r = mex(mixed_srv, req("PUT", "/up/" + enc, {"Content-Length": "4"}, b"data"))
 	assert r.status == 201
-	assert (mixed_store(mixed_srv) / name).read_bytes() == b"data"
+	assert (mixed_srv.store / name).read_bytes() == b"data"
 	assert mex(mixed_srv, get("/up/" + enc)).body == b"data"
 	r = mex(mixed_srv, req("PUT", "/up/" + enc, {"Content-Length": "5"}, b"data2"))
 	assert r.status == 204 and not r.has("Content-Length")
 	assert mex(mixed_srv, req("DELETE", "/up/" + enc)).status == 204
-	assert not (mixed_store(mixed_srv) / name).exists()
+	assert not (mixed_srv.store / name).exists()
 
 
 @pytest.mark.parametrize("target", ["/up/", "/up", "/up/.", "/up/sub/..", "/up//"])
 def test_delete_upload_store_root_refused(mixed_srv, target):
 	r = mex(mixed_srv, req("DELETE", target))
 	assert r.status in (403, 405, 409), (target, r)
-	assert mixed_store(mixed_srv).is_dir()
+	assert mixed_srv.store.is_dir()
 
 
 def test_symlink_writes_never_go_through(mixed_srv):
@@ -437,19 +439,19 @@ def test_symlink_writes_never_go_through(mixed_srv):
 	name.)"""
 	target = mixed_srv.root / "outside-target" / "secret.txt"
 	for name in ("ln-del", "ln-put"):
-		p = mixed_store(mixed_srv) / name
+		p = mixed_srv.store / name
 		if p.is_symlink() or p.exists():
 			p.unlink()
 		os.symlink(target, p)
 	assert mex(mixed_srv, req("DELETE", "/up/ln-del")).status == 204
-	assert not os.path.lexists(mixed_store(mixed_srv) / "ln-del")
+	assert not os.path.lexists(mixed_srv.store / "ln-del")
 	r = mex(mixed_srv, req("PUT", "/up/ln-put", {"Content-Length": "3"}, b"new"))
 	assert r.status in (201, 204)
-	assert not (mixed_store(mixed_srv) / "ln-put").is_symlink()
-	assert (mixed_store(mixed_srv) / "ln-put").read_bytes() == b"new"
+	assert not (mixed_srv.store / "ln-put").is_symlink()
+	assert (mixed_srv.store / "ln-put").read_bytes() == b"new"
 	assert target.read_bytes() == b"not for deleting"
 
 
-def test_zz_still_serving(mixed_srv):
+def test_mixed_still_serving_nothing_left(mixed_srv):
 	assert mex(mixed_srv, get("/a.txt")).body == b"alpha"
 	assert mixed_temp_files(mixed_srv) == []

@@ -5,7 +5,7 @@ import os
 import pytest
 
 import wsh
-from mixed import mex, mixed_store
+from mixed import mex
 from wsh import req, get, assert_error_response
 
 CONF = """
@@ -270,7 +270,7 @@ def test_percent_encoded_controls_refused(mixed_srv, path):
 		r = mex(mixed_srv, req(method, path, headers, b"z" if method == "PUT" else b""))
 		assert r.status in (400, 404, 405), (method, path, r)
 		assert not r.has("X-Injected") and not r.has("Set-Cookie")
-	assert not any("\r" in n or "\n" in n or "Set-Cookie" in n for n in os.listdir(mixed_store(mixed_srv)))
+	assert not any("\r" in n or "\n" in n or "Set-Cookie" in n for n in os.listdir(mixed_srv.store))
 
 
 @pytest.mark.rfc("9112", "3.2.2", "MUST")

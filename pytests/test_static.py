@@ -569,8 +569,8 @@ def test_if_modified_since_malformed_ignored(mixed_srv, value):
 def test_if_modified_since_in_the_future(mixed_srv):
 	"""A date later than the server's clock cannot be one it sent: the
 	field is ignored and the file served (200), cleanly."""
-	r1, r2 = pipelined_then_get(mixed_srv, req("GET", "/r.txt",
-	                                     {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}))
+	future = {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}
+	r1, r2 = pipelined_then_get(mixed_srv, req("GET", "/r.txt", future))
 	assert r1.status == 200
 	assert r1.body == MIXED_RANGE
 	assert_second_ok(r2)

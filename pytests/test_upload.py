@@ -24,7 +24,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 import pytest
 
 import wsh
-from mixed import mex, mixed_store, mixed_temp_files
+from mixed import mex, mixed_temp_files
 from procs import vm_hwm_kib
 from wsh import req, get, assert_error_response
 
@@ -611,7 +611,7 @@ def test_post_collision_on_longest_name(mixed_srv):
 	assert r1.status == 201
 	r2 = mex(mixed_srv, req("POST", "/up/" + name, {"Content-Length": "3"}, b"two"))
 	assert r2.status in (201, 409), r2
-	assert (mixed_store(mixed_srv) / name).read_bytes() == b"one"
+	assert (mixed_srv.store / name).read_bytes() == b"one"
 	assert mixed_temp_files(mixed_srv) == []
 
 
@@ -620,8 +620,9 @@ def test_post_collision_on_longest_name(mixed_srv):
 def test_raw_post_in_subpath_location_names_the_stored_file(mixed_srv, subdir_exists):
 	sub = "sub1" if subdir_exists else "nosuchdir"
 	if subdir_exists:
-		(mixed_store(mixed_srv) / sub).mkdir(exist_ok=True)
-	r = mex(mixed_srv, req("POST", "/up/%s/deep-%s.txt" % (sub, sub), {"Content-Length": "4"}, b"deep"))
+		(mixed_srv.store / sub).mkdir(exist_ok=True)
+	target = "/up/%s/deep-%s.txt" % (sub, sub)
+	r = mex(mixed_srv, req("POST", target, {"Content-Length": "4"}, b"deep"))
 	assert r.status == 201
 	loc = r.header("Location")
 	g = mex(mixed_srv, get(urlsplit(urljoin("/up/%s/" % sub, loc)).path))
@@ -638,7 +639,7 @@ def test_same_name_posts_concurrently_never_clobber(mixed_srv):
 		bar.wait()
 		try:
 			res[i] = mex(mixed_srv, req("POST", "/up/same.bin", {"Content-Length": len(datas[i])},
-			                     datas[i]))
+			                            datas[i]))
 		except Exception as e:  # noqa: BLE001 - reported below
 			res[i] = e
 
@@ -650,14 +651,14 @@ def test_same_name_posts_concurrently_never_clobber(mixed_srv):
 	assert all(isinstance(r, wsh.Response) and r.status == 201 for r in res), res
 	locs = {r.header("Location") for r in res}
 	assert len(locs) == n, locs
-	stored = sorted(p for p in os.listdir(mixed_store(mixed_srv)) if p.startswith("same"))
+	stored = sorted(p for p in os.listdir(mixed_srv.store) if p.startswith("same"))
 	assert len(stored) == n, stored
-	contents = sorted((mixed_store(mixed_srv) / p).read_bytes() for p in stored)
+	contents = sorted((mixed_srv.store / p).read_bytes() for p in stored)
 	assert contents == sorted(datas)
 	assert mixed_temp_files(mixed_srv) == []
 
 
-def test_zz_still_serving(mixed_srv):
+def test_mixed_still_serving_nothing_left(mixed_srv):
 	assert mex(mixed_srv, get("/a.txt")).body == b"alpha"
 	assert mixed_temp_files(mixed_srv) == []
 
@@ -671,12 +672,8 @@ def usrv(module_store_server):
 	return module_store_server()
 
 
-def store_of(srv):
-	return srv.tmp / "store"
-
-
 def temp_left(srv):
-	return [n for n in os.listdir(store_of(srv)) if n.startswith(".")]
+	return [n for n in os.listdir(srv.store) if n.startswith(".")]
 
 
 def curl(srv, *args, timeout=30):
@@ -721,7 +718,7 @@ def test_curl_form_upload_with_expect(usrv, tmp_path):
 	assert code == 201, (code, out[:300], err[-1500:])
 	assert "Expect: 100-continue" in err
 	assert "HTTP/1.1 100 Continue" in err, err[-1500:]
-	assert (store_of(usrv) / name).read_bytes() == data
+	assert (usrv.store / name).read_bytes() == data
 
 
 def test_curl_form_upload_chunked(usrv, tmp_path):
@@ -731,7 +728,7 @@ def test_curl_form_upload_chunked(usrv, tmp_path):
 	                      "-F", "file=@%s;type=text/plain" % (tmp_path / name),
 	                      usrv.url + "/up/")
 	assert code == 201, (code, err[-1500:])
-	assert (store_of(usrv) / name).read_bytes() == b"chunked by curl\n" * 1000
+	assert (usrv.store / name).read_bytes() == b"chunked by curl\n" * 1000
 
 
 def test_curl_put_then_range_get_and_delete_twice(usrv, tmp_path):
@@ -763,13 +760,13 @@ def test_browser_empty_file_input_is_skipped(usrv):
 	body = raw_multipart(bnd, [
 		raw_part('Content-Disposition: form-data; name="title"', b"hello"),
 		raw_part('Content-Disposition: form-data; name="file"; filename=""\r\n'
-		        'Content-Type: application/octet-stream', b""),
+		         'Content-Type: application/octet-stream', b""),
 	])
-	before = set(os.listdir(store_of(usrv)))
+	before = set(os.listdir(usrv.store))
 	r = post_raw_mp(usrv, bnd, body)
 	assert r.status == 200, r
 	assert not r.has("Location")
-	assert set(os.listdir(store_of(usrv))) == before
+	assert set(os.listdir(usrv.store)) == before
 
 
 def test_postman_style_parts(usrv):
@@ -780,18 +777,18 @@ def test_postman_style_parts(usrv):
 	d1, d2 = b"\x89PNG\r\n\x1a\n" + os.urandom(5000), b'{"k": [1, 2]}'
 	body = raw_multipart(bnd, [
 		raw_part('content-disposition: form-data; name="text"\r\ncontent-type: text/plain',
-		        b"value"),
+		         b"value"),
 		raw_part('CONTENT-DISPOSITION: form-data;filename="%s";name="img"\r\n'
-		        'Content-Type: image/png' % n1, d1),
+		         'Content-Type: image/png' % n1, d1),
 		raw_part('Content-Disposition: form-data; name="meta"; filename="%s"\r\n'
-		        'Content-Type: application/json; charset=utf-8' % n2, d2),
+		         'Content-Type: application/json; charset=utf-8' % n2, d2),
 		raw_part('Content-Disposition: form-data; name="after"', b"x"),
 	], preamble=b"preamble --" + bnd.encode() + b"X not a delimiter\r\n")
 	r = post_raw_mp(usrv, bnd, body)
 	assert r.status == 201, (r, r.body[:300])
 	assert urlsplit(r.header("Location")).path == "/up/" + n1
-	assert (store_of(usrv) / n1).read_bytes() == d1
-	assert (store_of(usrv) / n2).read_bytes() == d2
+	assert (usrv.store / n1).read_bytes() == d1
+	assert (usrv.store / n2).read_bytes() == d2
 
 
 @pytest.mark.rfc("7578", "4.2", "MUST")
@@ -804,10 +801,10 @@ def test_multipart_odd_filenames_stored_and_served(usrv, fname):
 	name = tag + "-" + fname
 	bnd = "BnD" + tag
 	body = raw_multipart(bnd, [raw_part('Content-Disposition: form-data; name="f"; filename="%s"'
-	                             % name, b"odd name")])
+	                                    % name, b"odd name")])
 	r = post_raw_mp(usrv, bnd, body)
 	assert r.status == 201, (r, r.body[:300])
-	assert (store_of(usrv) / name).read_bytes() == b"odd name"
+	assert (usrv.store / name).read_bytes() == b"odd name"
 	loc = r.header("Location")
 	assert all(0x21 <= ord(ch) < 0x7f for ch in loc), loc
 	path = urlsplit(loc).path
@@ -822,11 +819,11 @@ def test_multipart_filename_with_escaped_quote(usrv):
 	parsed is left."""
 	tag = uuid.uuid4().hex[:6]
 	bnd = "Q" + tag
-	before = set(os.listdir(store_of(usrv)))
+	before = set(os.listdir(usrv.store))
 	body = raw_multipart(bnd, [raw_part('Content-Disposition: form-data; name="f"; '
-	                             'filename="%s-a\\"b.txt"' % tag, b"quoted")])
+	                                    'filename="%s-a\\"b.txt"' % tag, b"quoted")])
 	r = post_raw_mp(usrv, bnd, body)
-	new = set(os.listdir(store_of(usrv))) - before
+	new = set(os.listdir(usrv.store)) - before
 	if r.status == 201:
 		assert len(new) == 1, new
 		assert new.pop() in ('%s-a"b.txt' % tag, "%s-a%%22b.txt" % tag, 'b.txt', '"b.txt'), new
@@ -841,10 +838,10 @@ def test_multipart_data_ending_like_close_delimiter(usrv):
 	name = "cd-%s.bin" % tag
 	data = b"line\r\ntail--" + bnd.encode() + b"--\r\nafter--" + bnd.encode() + b"--"
 	body = raw_multipart(bnd, [raw_part('Content-Disposition: form-data; name="f"; filename="%s"'
-	                             % name, data)])
+	                                    % name, data)])
 	r = post_raw_mp(usrv, bnd, body)
 	assert r.status == 201
-	assert (store_of(usrv) / name).read_bytes() == data
+	assert (usrv.store / name).read_bytes() == data
 
 
 def test_five_hundred_small_files_in_one_request(usrv):
@@ -852,13 +849,13 @@ def test_five_hundred_small_files_in_one_request(usrv):
 	bnd = "many" + tag
 	names = ["m%s-%03d.txt" % (tag, i) for i in range(500)]
 	body = raw_multipart(bnd, [raw_part('Content-Disposition: form-data; name="f%d"; filename="%s"\r\n'
-	                             'Content-Type: text/plain' % (i, n), b"%010d" % i)
+	                                    'Content-Type: text/plain' % (i, n), b"%010d" % i)
 	                     for i, n in enumerate(names)])
 	r = post_raw_mp(usrv, bnd, body, extra=[("Accept", "application/json")])
 	assert r.status == 201, (r, r.body[:300])
 	assert urlsplit(r.header("Location")).path == "/up/" + names[0]
 	for i, n in enumerate(names):
-		assert (store_of(usrv) / n).read_bytes() == b"%010d" % i, n
+		assert (usrv.store / n).read_bytes() == b"%010d" % i, n
 	assert temp_left(usrv) == []
 
 
