@@ -1,15 +1,20 @@
-"""Raw-socket helpers for the webserv pytest suite.
+"""The raw HTTP/1.x client of the webserv pytest suite and of the black-box
+conformance suite (conformance/blackbox/, which imports this file).
 
 Everything here speaks bytes over plain TCP so that tests can send exactly
 what they mean (malformed framing, pipelined requests, partial heads) and
-read back exactly what the server sent.
+read back exactly what the server sent, parsed strictly enough to notice
+framing errors (a wrong Content-Length shows up as a desynchronised next
+response on the same connection).  Only the standard library.
 """
 
 import calendar
 import os
 import re
 import socket
+import struct
 import time
+from urllib.parse import urlsplit
 
 # The ASan build is roughly three times slower: every wait that is not itself
 # the behaviour under test is scaled by SLOW.
@@ -74,16 +79,20 @@ class Response:
 	def content_type(self):
 		return (self.header("Content-Type") or "").split(";")[0].strip().lower()
 
-	def connection_tokens(self):
-		v = self.header("Connection") or ""
+	def tokens(self, name):
+		"""The comma-separated values of a header, lower-cased."""
+		v = self.header(name) or ""
 		return [t.strip().lower() for t in v.split(",") if t.strip()]
+
+	def connection_tokens(self):
+		return self.tokens("Connection")
 
 	def __repr__(self):
 		return "<Response %s %d %r, %d body bytes>" % (
 			self.version, self.status, self.reason, len(self.body))
 
 
-STATUS_RE = re.compile(rb"^HTTP/(\d)\.(\d) (\d{3}) ?([^\r\n]*)$")
+STATUS_RE = re.compile(rb"^HTTP/(\d)\.(\d) (\d{3}) ([\t !-~\x80-\xff]*)$")
 TOKEN_RE = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
 
@@ -94,7 +103,8 @@ class Conn:
 	def __init__(self, port, host="127.0.0.1", timeout=DEFAULT_TIMEOUT,
 	             rcvbuf=None, nodelay=True):
 		self.timeout = T(timeout)
-		self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+		family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+		self.sock = socket.socket(family, socket.SOCK_STREAM)
 		if rcvbuf is not None:
 			self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
 		if nodelay:
@@ -140,7 +150,6 @@ class Conn:
 
 	def abort(self):
 		"""Close with an RST (SO_LINGER 0) instead of a FIN."""
-		import struct
 		try:
 			self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
 			                     struct.pack("ii", 1, 0))
@@ -347,14 +356,20 @@ def get(target="/", host="localhost", headers=None, version="HTTP/1.1"):
 	return req("GET", target, headers, version=version, host=host)
 
 
-def chunked(*parts):
-	"""Chunked encoding of the given byte strings, with a final 0 chunk."""
+def chunked(*parts, ext="", trailers=()):
+	"""Chunked encoding of the given byte strings, with a final 0 chunk;
+	ext (";name=value") is added to every chunk size line, trailers is a
+	list of (name, value)."""
 	out = b""
+	e = ext.encode("latin-1")
 	for p in parts:
 		if isinstance(p, str):
 			p = p.encode()
-		out += b"%x\r\n%s\r\n" % (len(p), p)
-	return out + b"0\r\n\r\n"
+		out += b"%x%s\r\n%s\r\n" % (len(p), e, p)
+	out += b"0%s\r\n" % e
+	for k, v in trailers:
+		out += ("%s: %s\r\n" % (k, v)).encode("latin-1")
+	return out + b"\r\n"
 
 
 def exchange(port, data, method="GET", timeout=DEFAULT_TIMEOUT, host="127.0.0.1"):
@@ -379,6 +394,49 @@ def raw_exchange(port, data, timeout=3.0):
 	with Conn(port) as c:
 		c.send(data)
 		return c.recv_all(timeout)
+
+
+# -- a server given by URL (the black-box suite) ---------------------------
+
+class Target:
+	"""The server under test as http://HOST[:PORT]: its address, the Host
+	header value to send, and exchanges with it."""
+
+	def __init__(self, url, timeout=DEFAULT_TIMEOUT):
+		u = urlsplit(url)
+		if u.scheme != "http" or not u.hostname:
+			raise ValueError("the target must be http://HOST:PORT, got %r" % url)
+		self.host = u.hostname
+		self.port = u.port or 80
+		self.url = "http://%s:%d" % (self.host, self.port)
+		self.authority = "%s:%d" % (self.host, self.port) if u.port else self.host
+		self.timeout = timeout
+
+	def conn(self, timeout=None):
+		return Conn(self.port, host=self.host,
+		            timeout=self.timeout if timeout is None else timeout)
+
+	def exchange(self, data, method="GET", timeout=None):
+		"""One request on a fresh connection, one response."""
+		with self.conn(timeout) as c:
+			c.send(data)
+			return c.read_response(method)
+
+	def exchange_close(self, data, method="GET", timeout=None, close_wait=3.0):
+		"""(response, closed, extra bytes): whether the server closed the
+		connection after its response, and anything it sent after it."""
+		with self.conn(timeout) as c:
+			c.send(data)
+			r = c.read_response(method)
+			closed, extra = c.wait_closed(close_wait)
+			return r, closed, extra
+
+	def req(self, method="GET", target="/", headers=None, body=b"",
+	        version="HTTP/1.1", host=True):
+		"""Request bytes. host=True sends this target's authority, a string
+		sends that, None sends no Host. Content-Length is not added."""
+		return req(method, target, headers, body, version,
+		           self.authority if host is True else host)
 
 
 # -- misc ------------------------------------------------------------------
