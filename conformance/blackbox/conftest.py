@@ -9,11 +9,15 @@ any other server.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
-import bbhttp
+# The raw client is the one of the pytest suite (pytests/wsh.py): only the
+# standard library, so this suite still runs against any server.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "pytests"))
+import wsh  # noqa: E402
 
 WWW = Path(os.environ.get("CONFORMANCE_WWW") or Path(__file__).resolve().parents[2] / "www")
 
@@ -35,8 +39,9 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def t():
-	"""The server under test (a bbhttp.Target)."""
-	return bbhttp.Target(os.environ["CONFORMANCE_TARGET"])
+	"""The server under test (a wsh.Target)."""
+	return wsh.Target(os.environ["CONFORMANCE_TARGET"],
+	                  timeout=float(os.environ.get("CONFORMANCE_TIMEOUT", "5")))
 
 
 @pytest.fixture(scope="session")

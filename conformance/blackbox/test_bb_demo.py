@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-import bbhttp
+import wsh
 
 rfc = pytest.mark.rfc
 pytestmark = pytest.mark.demo
@@ -64,7 +64,7 @@ def fetch(t, path):
 
 def test_teapot_return_text(t):
 	r = fetch(t, "/teapot")
-	assert r.status == 418 and r.ctype == "text/plain" and b"teapot" in r.body
+	assert r.status == 418 and r.content_type == "text/plain" and b"teapot" in r.body
 
 
 @rfc("9112", "3.2.2", "MUST")
@@ -241,7 +241,7 @@ def test_cgi_request_body_on_stdin(t, framing):
 	hdrs = [("Content-Type", "application/x-www-form-urlencoded")]
 	if framing == "chunked":
 		data = t.req("POST", "/cgi/form.py", hdrs + [("Transfer-Encoding", "chunked")],
-		             bbhttp.chunked(body[:10], body[10:]))
+		             wsh.chunked(body[:10], body[10:]))
 	else:
 		data = t.req("POST", "/cgi/form.py", hdrs + [("Content-Length", str(len(body)))], body)
 	r = t.exchange(data)
@@ -283,7 +283,7 @@ def test_cgi_output_framed_for_http11_and_10(t):
 @rfc("3875", "6.3", "MUST")
 def test_cgi_response_has_server_fields(t):
 	r = fetch(t, "/cgi/hello.py")
-	assert r.status == 200 and r.ctype == "text/html" and r.has("Date"), r.headers
+	assert r.status == 200 and r.content_type == "text/html" and r.has("Date"), r.headers
 	assert b"Hello from CGI" in r.body
 
 
@@ -299,6 +299,6 @@ def test_incomplete_body_not_processed(t):
 		try:
 			r = c.read_response()
 			assert not 200 <= r.status < 300, "incomplete PUT answered %r" % r
-		except (bbhttp.Closed, bbhttp.Timeout):
+		except (wsh.ConnectionClosed, wsh.ResponseTimeout):
 			pass
 	assert fetch(t, path).status == 404, "a partial file was stored"

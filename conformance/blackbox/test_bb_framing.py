@@ -7,7 +7,7 @@ gets the right answer."""
 
 import pytest
 
-import bbhttp
+import wsh
 
 rfc = pytest.mark.rfc
 
@@ -31,7 +31,7 @@ def rejected_and_closed(t, data, codes=(400,)):
 		c.send(data + t.req("GET", "/files/readme.txt"))
 		try:
 			r = c.read_response()
-		except bbhttp.Closed:
+		except wsh.ConnectionClosed:
 			return None
 		assert r.status in codes, "expected %s, got %r" % (codes, r)
 		closed, extra = c.wait_closed(3.0)
@@ -76,14 +76,14 @@ def test_cl_and_te_closed_after_response(t, order):
 	hdrs = [("Content-Length", "40"), ("Transfer-Encoding", "chunked")]
 	if order == "te-cl":
 		hdrs.reverse()
-	body = bbhttp.chunked("hello")
+	body = wsh.chunked("hello")
 	smuggled = t.req("GET", "/no-such-smuggled.html")
 	data = t.req("GET", "/index.html", hdrs, body + smuggled)
 	with t.conn() as c:
 		c.send(data)
 		try:
 			r = c.read_response()
-		except bbhttp.Closed:
+		except wsh.ConnectionClosed:
 			return
 		assert r.status in (200, 400), r
 		closed, extra = c.wait_closed(3.0)
@@ -95,12 +95,12 @@ def test_cl_and_te_closed_after_response(t, order):
 def test_te_in_http10_closes(t):
 	data = t.req("GET", "/index.html", [("Transfer-Encoding", "chunked"),
 	                                    ("Connection", "keep-alive")],
-	             bbhttp.chunked("hello"), version="HTTP/1.0")
+	             wsh.chunked("hello"), version="HTTP/1.0")
 	with t.conn() as c:
 		c.send(data + t.req("GET", "/no-such-smuggled.html", version="HTTP/1.0"))
 		try:
 			c.read_response()
-		except bbhttp.Closed:
+		except wsh.ConnectionClosed:
 			return
 		closed, extra = c.wait_closed(3.0)
 		assert extra == b"", "a request after a TE HTTP/1.0 message was answered"
@@ -119,7 +119,7 @@ def test_final_coding_not_chunked_400_close(t, te):
 @rfc("9112", "6.1", "SHOULD")
 def test_unknown_coding_501(t):
 	data = t.req("GET", "/index.html", [("Transfer-Encoding", "x-unknown, chunked")],
-	             bbhttp.chunked("hello"))
+	             wsh.chunked("hello"))
 	r = t.exchange(data)
 	assert r.status == 501, r
 
@@ -127,13 +127,13 @@ def test_unknown_coding_501(t):
 @rfc("9112", "7.1", "MUST")
 def test_chunked_body_framed(t, www):
 	two_responses(t, t.req("GET", "/index.html", [("Transfer-Encoding", "chunked")],
-	                       bbhttp.chunked("hello", " ", "world" * 100)), www)
+	                       wsh.chunked("hello", " ", "world" * 100)), www)
 
 
 @rfc("9112", "7", "MUST")
 def test_transfer_coding_name_case_insensitive(t, www):
 	two_responses(t, t.req("GET", "/index.html", [("Transfer-Encoding", "Chunked")],
-	                       bbhttp.chunked("hello")), www)
+	                       wsh.chunked("hello")), www)
 
 
 @rfc("9112", "7.1.1", "MUST")
@@ -144,7 +144,7 @@ def test_chunk_extensions_ignored(t, www):
 
 @rfc("9112", "7.1.2", "MUST")
 def test_chunked_trailer_section_consumed(t, www):
-	body = bbhttp.chunked("hello", trailers=[("X-Trailer", "one"), ("X-Other", "two")])
+	body = wsh.chunked("hello", trailers=[("X-Trailer", "one"), ("X-Other", "two")])
 	two_responses(t, t.req("GET", "/index.html", [("Transfer-Encoding", "chunked"),
 	                                              ("Trailer", "X-Trailer")], body), www)
 

@@ -3,7 +3,7 @@ Date (RFC 9112 sections 2-5, RFC 9110 sections 2.5, 5, 6.6.1, 9.1)."""
 
 import pytest
 
-import bbhttp
+import wsh
 
 rfc = pytest.mark.rfc
 
@@ -15,12 +15,12 @@ def assert_400_closed(t, data, codes=(400,)):
 		c.send(data + t.req("GET", "/index.html"))
 		try:
 			r = c.read_response()
-		except bbhttp.Closed:
+		except wsh.ConnectionClosed:
 			return None  # closing without an answer is a rejection too
 		assert r.status in codes, "expected %s, got %r" % (codes, r)
 		try:
 			r2 = c.read_response()
-		except (bbhttp.Closed, bbhttp.Timeout):
+		except (wsh.ConnectionClosed, wsh.ResponseTimeout):
 			return r
 		pytest.fail("a request after the rejected one was answered: %r" % r2)
 
@@ -246,7 +246,7 @@ def test_nul_or_cr_in_value_rejected_or_replaced(t, ch):
 		c.send(data)
 		try:
 			r = c.read_response()
-		except bbhttp.Closed:
+		except wsh.ConnectionClosed:
 			return
 		assert r.status in (400, 200), r
 
@@ -285,10 +285,10 @@ def test_date_on_2xx_3xx_4xx(t, target, host):
 def test_date_is_imf_fixdate(t):
 	import time
 	r = t.exchange(t.req("GET", "/index.html"))
-	ts = bbhttp.parse_imf(r.header("Date"))
+	ts = wsh.parse_imf_date(r.header("Date"))
 	assert ts is not None, "Date %r is not an IMF-fixdate" % r.header("Date")
 	assert abs(ts - time.time()) < 60, "Date is off by %ds" % (ts - time.time())
-	assert bbhttp.parse_imf(r.header("Last-Modified")) is not None, r.header("Last-Modified")
+	assert wsh.parse_imf_date(r.header("Last-Modified")) is not None, r.header("Last-Modified")
 
 
 @rfc("9110", "10.2.4", "MAY")

@@ -3,7 +3,6 @@ section 9)."""
 
 import pytest
 
-import bbhttp
 
 rfc = pytest.mark.rfc
 

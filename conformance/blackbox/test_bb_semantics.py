@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-import bbhttp
+import wsh
 
 rfc = pytest.mark.rfc
 README = "files/readme.txt"
@@ -29,7 +29,7 @@ def test_get_transfers_representation(t, www, path):
                                         ("files/data.json", "application/json"),
                                         ("style.css", "text/css")])
 def test_content_type(t, path, ctype):
-	assert get(t, "/" + path).ctype == ctype
+	assert get(t, "/" + path).content_type == ctype
 
 
 @rfc("9110", "9.3.2", "MUST")
@@ -122,7 +122,7 @@ def test_etag_syntax(t):
 @rfc("9110", "8.8.2", "SHOULD")
 def test_last_modified_not_in_future(t):
 	r = get(t, "/" + README)
-	lm = bbhttp.parse_imf(r.header("Last-Modified"))
+	lm = wsh.parse_imf_date(r.header("Last-Modified"))
 	assert lm is not None and lm <= time.time() + 5, r.header("Last-Modified")
 
 
@@ -167,7 +167,7 @@ def test_if_modified_since_304(t):
 	assert get(t, "/" + README, [("If-Modified-Since", lm)]).status == 304
 	# Later than Last-Modified, but not later than the server's clock (a
 	# date from the future is ignored).
-	later = bbhttp.imf(min(bbhttp.parse_imf(lm) + 3600, bbhttp.parse_imf(r.header("Date"))))
+	later = wsh.imf_date(min(wsh.parse_imf_date(lm) + 3600, wsh.parse_imf_date(r.header("Date"))))
 	assert get(t, "/" + README, [("If-Modified-Since", later)]).status == 304
 
 
@@ -175,15 +175,15 @@ def test_if_modified_since_304(t):
 def test_if_modified_since_in_the_future_ignored(t):
 	"""A date later than the server's clock cannot be one it sent: 200."""
 	r = get(t, "/" + README)
-	future = bbhttp.imf(bbhttp.parse_imf(r.header("Date")) + 365 * 86400)
+	future = wsh.imf_date(wsh.parse_imf_date(r.header("Date")) + 365 * 86400)
 	r = get(t, "/" + README, [("If-Modified-Since", future)])
 	assert r.status == 200 and r.body
 
 
 @rfc("9110", "13.1.3", "SHOULD")
 def test_if_modified_since_earlier_200(t):
-	lm = bbhttp.parse_imf(get(t, "/" + README).header("Last-Modified"))
-	r = get(t, "/" + README, [("If-Modified-Since", bbhttp.imf(lm - 3600))])
+	lm = wsh.parse_imf_date(get(t, "/" + README).header("Last-Modified"))
+	r = get(t, "/" + README, [("If-Modified-Since", wsh.imf_date(lm - 3600))])
 	assert r.status == 200 and r.body
 
 
