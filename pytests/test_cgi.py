@@ -735,7 +735,6 @@ def test_zz_no_script_left_running(srv):
 
 # -- script Status codes and output framing (on the mixed server) ------------
 
-
 @pytest.mark.rfc("9110", "8.6", "MUST")
 def test_cgi_status_204_no_content_length(mixed_srv):
 	r1, r2 = pipelined_then_get(mixed_srv, get("/cgi/edge.py?s204cl"))

@@ -213,7 +213,6 @@ server { listen 127.0.0.1:{port}; root {root}; }
 
 # -- options, and -t beside a running server ---------------------------------
 
-
 def test_unknown_option_fails_cleanly(run_bin):
 	"""Not in the contract's synopsis: a usage error (status > 0, a message
 	on stderr), never a crash and never a server."""

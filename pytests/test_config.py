@@ -155,7 +155,6 @@ def test_body_size_zero_is_unlimited(gsrv):
 
 # -- inheritance of list-valued directives and per-route settings ------------
 
-
 INH_CONF = """
 cgi .py /usr/bin/python3;
 index top.html;

@@ -409,7 +409,6 @@ def test_long_included_file_name_in_full(run_bin, make_env):
 
 
 
-
 def test_nested_include_error_names_innermost_file(run_bin, make_env):
 	env = make_env(L("# main", "include {tmp}/a.conf;", *HEAD, "}"),
 	               tmpfiles={"a.conf": L("# a", "", "include {tmp}/sub/b.conf;"),

@@ -268,7 +268,6 @@ def test_other_expectation_417(srv, value):
 
 # -- errors after HEAD, error pages that cannot be served (on the mixed server) ----
 
-
 @pytest.mark.rfc("9112", "6.3", "MUST")
 def test_error_after_head_on_same_connection_has_its_body(mixed_srv):
 	with mixed_srv.conn() as c:

@@ -180,7 +180,6 @@ def test_cgi_pipelined_cgi_requests(srv):
 
 # -- HTTP/1.0 and Expect (on the mixed server) -------------------------------
 
-
 @pytest.mark.rfc("9110", "10.1.1", "MUST")
 def test_expect_100_http10_body_sent_anyway(mixed_srv):
 	"""HTTP/1.0 + Expect: 100-continue is ignored: no interim response,

@@ -551,7 +551,6 @@ def test_server_still_serving(srv):
 
 # -- chunk counts and chunk metadata (on the mixed server) -------------------
 
-
 @pytest.mark.rfc("9112", "7.1", "MUST")
 def test_huge_number_of_tiny_chunks(mixed_srv):
 	n = 20000 if wsh.ASAN else 100000

@@ -264,7 +264,6 @@ def test_date_and_server_on_every_response(srv, data, method):
 
 # -- Date and Server on unusual responses (on the mixed server) --------------
 
-
 @pytest.mark.rfc("9110", "6.6.1", "MUST")
 def test_dates_and_servers_on_odd_responses(mixed_srv):
 	et = mixed_etag(mixed_srv)

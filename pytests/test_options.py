@@ -166,7 +166,6 @@ def test_options_head_only_asterisk_for_options(srv):
 
 # -- OPTIONS * on the mixed server -------------------------------------------
 
-
 @pytest.mark.rfc("9110", "9.3.7", "SHOULD")
 def test_options_asterisk(mixed_srv):
 	"""OPTIONS * is answered for the server: 204 with Allow, OPTIONS in it."""

@@ -200,7 +200,6 @@ def test_requests_session_reuse(srv):
 
 # -- pipelined bodies and errors (on the mixed server) -----------------------
 
-
 @pytest.mark.rfc("9112", "9.3.2", "MUST")
 def test_pipelined_bodies_mixed_framing(mixed_srv):
 	b1, b2 = b"first-body", b"second"

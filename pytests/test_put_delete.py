@@ -363,7 +363,6 @@ def test_put_delete_keepalive(srv):
 
 # -- preconditions, odd names, symlinks (on the mixed server) ----------------
 
-
 @pytest.mark.rfc("9110", "13.1.2", "MUST")
 def test_put_if_none_match_star_does_not_overwrite(mixed_srv):
 	(mixed_srv.store / "inm.txt").write_bytes(b"original")

@@ -259,7 +259,6 @@ def test_server_still_serving(srv):
 
 # -- targets: encoded controls, absolute-form, asterisk-form (on the mixed server) ----
 
-
 @pytest.mark.rfc("9110", "5.5", "MUST")
 @pytest.mark.parametrize("path", ["/a.txt%0d%0aX-Injected:%20yes", "/a%0a.txt", "/a%0D.txt",
                                   "/%00", "/a.txt%00.html", "/up/x%0d%0aSet-Cookie:%20a=b",

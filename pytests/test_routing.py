@@ -324,7 +324,6 @@ server {
 
 # -- `return` responses that have no content (on the mixed server) -----------
 
-
 @pytest.mark.rfc("9110", "8.6", "MUST")
 def test_return_204_has_no_content_length(mixed_srv):
 	"""A server MUST NOT send Content-Length in a 204 (RFC 9110 8.6)."""
@@ -353,7 +352,6 @@ def test_return_text_head_has_length_no_body(mixed_srv):
 
 
 # -- listen forms and addresses ----------------------------------------------
-
 
 def test_listen_forms_and_exact_over_wildcard(server):
 	"""`listen PORT`, `*:PORT` (wildcard) and `localhost:PORT` (exactly

@@ -144,7 +144,6 @@ def test_sigpipe_signal_ignored(store_server):
 
 # -- SIGTERM in the middle of uploads ----------------------------------------
 
-
 def test_sigterm_during_multipart_after_first_file(store_server):
 	"""The first file of a multipart POST is complete, the second is half
 	sent: SIGTERM.  Exit 0 in time, and nothing of the request stays."""
@@ -181,7 +180,6 @@ def test_sigterm_during_put_replacing_a_file(store_server):
 
 
 # -- SIGINT during downloads, uploads and scripts ----------------------------
-
 
 def test_sigint_during_slow_download(store_server):
 	"""A client reading a 64 MiB file slowly: exit 0 within 5 seconds

@@ -504,7 +504,6 @@ def test_file_as_directory(srv):
 
 # -- HEAD, conditionals, ranges, index and autoindex at their edges (on the mixed server) ----
 
-
 @pytest.mark.rfc("9110", "9.3.2", "MUST")
 def test_head_everywhere_no_body_keepalive(mixed_srv):
 	"""HEAD of every kind of response, pipelined: none carries a body

@@ -224,7 +224,6 @@ def test_server_still_serving(srv):
 
 # -- a 408 after a HEAD ------------------------------------------------------
 
-
 @pytest.mark.rfc("9112", "6.3", "MUST")
 def test_408_after_head_on_same_connection_has_its_body(server):
 	s = server("client_header_timeout 1s;\nserver { listen 127.0.0.1:{port}; root {root}; }",
@@ -237,7 +236,6 @@ def test_408_after_head_on_same_connection_has_its_body(server):
 
 
 # -- timeouts set at the top, server and location levels ---------------------
-
 
 # Tells a 500 ms timer from a 1 s one (the two levels of TIME_CONF).
 EARLY_FINE = 0.3

@@ -604,7 +604,6 @@ def test_256mib_chunked_upload_memory_bounded(fresh):
 
 # -- names and collisions (on the mixed server) ------------------------------
 
-
 def test_post_collision_on_longest_name(mixed_srv):
 	name = "m" * 251 + ".txt"
 	r1 = mex(mixed_srv, req("POST", "/up/" + name, {"Content-Length": "3"}, b"one"))
@@ -664,7 +663,6 @@ def test_mixed_still_serving_nothing_left(mixed_srv):
 
 
 # -- uploads as common clients send them (curl, browsers, Postman) -----------
-
 
 @pytest.fixture(scope="module")
 def usrv(module_store_server):
