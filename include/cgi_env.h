@@ -7,8 +7,9 @@
 #include <stddef.h>
 #include "request.h"
 #include "slice.h"
+#include "version.h"
 
-#define CGI_ENV_SOFTWARE "webserv/1.0"
+#define CGI_ENV_SOFTWARE WEBSERV_SOFTWARE
 #define CGI_ENV_PATH "/usr/local/bin:/usr/bin:/bin"
 
 /* The request facts.  Slices are read only during cgi_env_build. */

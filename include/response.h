@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include "version.h"
 
 /* A growable-but-capped output buffer owned by the caller. */
 struct obuf {
@@ -29,6 +30,8 @@ const char *response_reason(int status);
 
 /* RFC 9110 5.6.7 IMF-fixdate of t into out (at least 32 bytes). */
 void response_date(time_t t, char *out);
+/* English abbreviation of month m (0 = "Jan"). */
+const char *response_month(int m);
 /* Parses an HTTP-date (IMF-fixdate, RFC 850 or asctime form).  Returns 0
  * and sets *t, or -1. */
 int response_parse_date(const char *s, size_t n, time_t *t);

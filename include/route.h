@@ -46,8 +46,20 @@ const char *route_error_page(const struct loc_conf *lc, int code);
 /* M_* bit for a method name, 0 for any other. */
 unsigned route_method_bit(struct slice method);
 
-/* Formats the Allow header value for lc->methods ("GET, HEAD, POST") into
- * out; returns its length. */
+/* The methods lc really serves: its allow_methods, less PUT without an
+ * upload_store and POST with neither a store nor a script (the Allow of
+ * a 405 and of OPTIONS). */
+unsigned route_allow_mask(const struct loc_conf *lc);
+/* The same for a server as a whole (OPTIONS *): its own settings and
+ * every location that is not a `return`. */
+unsigned route_allow_server(const struct server_conf *s);
+/* Formats the Allow value for the M_* bits m, plus OPTIONS when options
+ * is set ("GET, HEAD, POST"), into out; whole names only.  Returns its
+ * length. */
+#define ROUTE_ALLOW_MAX 64 /* room for every method */
+size_t route_allow_format(unsigned m, int options, char *out, size_t outlen);
+
+/* route_allow_format of lc->methods as configured. */
 size_t route_allow(const struct loc_conf *lc, char *out, size_t outlen);
 
 #endif

@@ -17,6 +17,12 @@
  * too small. */
 int upname_candidate(const char *name, unsigned try, char *out, size_t outsz);
 
+/* The contract's rule for a client-given file name: keep what follows
+ * the last '/' or '\\'; refuse an empty name, ".", "..", one longer
+ * than UPNAME_MAX and one with a control character.  Copies it into out
+ * (UPNAME_MAX + 1 bytes).  Returns 0 or 400. */
+int upname_clean(const char *in, char *out);
+
 struct upname_ent {
 	char *name;    /* owned; NULL for an empty slot */
 	unsigned next; /* next try to make for this name */

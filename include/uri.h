@@ -5,7 +5,12 @@
  * remove dot segments (RFC 3986 5.2.4). */
 
 #include <stddef.h>
+#include "request.h"
 #include "slice.h"
+
+/* Bytes for a path or query from the longest request line, or a file-
+ * system path made from one. */
+#define PATH_BUF (REQUEST_LINE_MAX + 256)
 
 /* Removes dot segments from the NUL-free path in[0..len) exactly as
  * RFC 3986 5.2.4 (a ".." above the top is dropped, as the RFC says).

@@ -3,13 +3,14 @@
  * `disable_symlinks on`, reads.  openat2(RESOLVE_BENEATH |
  * RESOLVE_NO_SYMLINKS) where the kernel has it, else one O_NOFOLLOW
  * openat() per component. */
-#include "server.h"
+#include "beneath.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "uri.h"
 #include <sys/syscall.h>
 #include <unistd.h>
 

@@ -1,7 +1,10 @@
 /* CGI/1.1 children inside the event loop: script lookup, the request
- * body spooled then written to the child's stdin pipe, the response head
- * parsed, and the body streamed to the client with back-pressure. */
-#include "server.h"
+ * body spooled then written to the child's stdin pipe, the slot queue
+ * (cgi_max_processes), the response head parsed into our reply, and the
+ * output as a body source pulled by the connection with back-pressure.
+ * The stdout pipe's readiness only marks the script readable and asks
+ * the connection to step. */
+#include "cgi.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,13 +18,22 @@
 #include <unistd.h>
 #include "cgi_env.h"
 #include "cgi_head.h"
+#include "conn.h"
+#include "log.h"
+#include "reply.h"
 #include "route.h"
+#include "server.h"
 #include "uri.h"
 
 #define SPOOL_MEM_MAX (1u << 20) /* request body kept in memory up to this */
 #define CGI_REDIRECTS_MAX 10
 #define CGI_ENVBUF_SIZE (REQUEST_HEAD_MAX + 16384)
 #define CGI_ENVP_MAX (REQUEST_FIELDS_MAX + 32)
+#define CGI_HOST_MAX 256       /* bytes of a SERVER_NAME taken from Host */
+#define CGI_WBUF 16384          /* bytes of the body moved to the child per write */
+#define CGI_FRAME_ROOM 10       /* room before the data for a chunk-size line */
+#define CGI_FRAME_TAIL 16       /* room kept after it for CRLF and the last chunk */
+#define CGI_SIGNALS 32          /* signals reset to their default in the child */
 
 struct cgi_proc {
 	pid_t pid;                /* 0 once reaped or never started */
@@ -41,7 +53,7 @@ struct cgi_proc {
 	int spool_fd;
 	uint64_t spool_len;
 	uint64_t fed;             /* bytes written to the child */
-	char wbuf[16384];
+	char wbuf[CGI_WBUF];
 	size_t wlen, woff;
 
 	/* Response. */
@@ -52,11 +64,12 @@ struct cgi_proc {
 	int has_length;
 	uint64_t length_left;     /* with a script Content-Length */
 	int finished;             /* EOF seen and the end queued */
-	int readable;             /* poll() reported POLLIN on out_fd */
+	int readable;             /* poll() reported an event on out_fd */
 };
 
 static void out_event(struct loop *lp, int fd, short re, void *ctx);
 static void in_event(struct loop *lp, int fd, short re, void *ctx);
+static const struct handler_wait cgi_wait;
 
 static struct slice cstr(const char *s)
 {
@@ -147,26 +160,24 @@ static int spool_data(struct conn *c, const char *p, size_t n)
 	return 0;
 }
 
+/* Stops watching and closes one of our pipe ends. */
+static void close_pipe(struct conn *c, int *fd)
+{
+	if (*fd >= 0) {
+		loop_del(c->sv->lp, *fd);
+		close(*fd);
+		*fd = -1;
+	}
+}
+
 static void close_in(struct conn *c)
 {
-	struct cgi_proc *cg = c->cgi;
-
-	if (cg->in_fd >= 0) {
-		loop_del(c->sv->lp, cg->in_fd);
-		close(cg->in_fd);
-		cg->in_fd = -1;
-	}
+	close_pipe(c, &c->cgi->in_fd);
 }
 
 static void close_out(struct conn *c)
 {
-	struct cgi_proc *cg = c->cgi;
-
-	if (cg->out_fd >= 0) {
-		loop_del(c->sv->lp, cg->out_fd);
-		close(cg->out_fd);
-		cg->out_fd = -1;
-	}
+	close_pipe(c, &c->cgi->out_fd);
 }
 
 void cgi_free(struct conn *c)
@@ -227,7 +238,7 @@ static void child(struct conn *c, int in_r, int out_w, char **envp)
 		_exit(127);
 	/* Signal dispositions ignored here would survive exec. */
 	sa.sa_handler = SIG_DFL;
-	for (int s = 1; s < 32; s++)
+	for (int s = 1; s < CGI_SIGNALS; s++)
 		sigaction(s, &sa, NULL);
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
@@ -245,24 +256,36 @@ static void child(struct conn *c, int in_r, int out_w, char **envp)
 	_exit(127);
 }
 
-/* Builds the environment and forks the child.  Returns 0 or a status. */
-static int launch(struct conn *c)
+/* SERVER_NAME: the server's first name, else the Host without its
+ * port, else the address we were reached on. */
+static const char *server_name(const struct conn *c, char *buf, size_t n)
+{
+	const char *sname = c->srv->nnames ? c->srv->names[0] : NULL;
+	size_t hl = c->req.host.len;
+	const char *colon = hl ? memchr(c->req.host.p, ':', hl) : NULL;
+
+	if (sname != NULL && sname[0] != '\0')
+		return sname;
+	if (colon && c->req.host.p[0] != '[')
+		hl = (size_t)(colon - c->req.host.p);
+	if (hl >= n)
+		hl = n - 1;
+	if (hl)
+		memcpy(buf, c->req.host.p, hl);
+	buf[hl] = '\0';
+	if (buf[0] == '\0')
+		inet_ntop(AF_INET, &(struct in_addr){ htonl(c->laddr) }, buf, (socklen_t)n);
+	return buf;
+}
+
+/* Builds the script's environment into envbuf/envp.  Returns 0 or 431. */
+static int build_env(struct conn *c, char *envbuf, size_t envlen, char **envp)
 {
 	struct cgi_proc *cg = c->cgi;
 	struct cgi_env_req rq = { 0 };
-	static char envbuf[CGI_ENVBUF_SIZE];
-	char *envp[CGI_ENVP_MAX];
-	char translated[PATH_BUF];
 	const struct header_field *ct = request_field(&c->req, "Content-Type");
-	int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 };
-	pid_t pid;
-	const char *sname = c->srv->nnames ? c->srv->names[0] : NULL;
-	char hostbuf[256];
+	char translated[PATH_BUF], hostbuf[CGI_HOST_MAX];
 
-	if (access(cg->interp, X_OK) < 0) {
-		log_error("cgi: interpreter %s: %s", cg->interp, strerror(errno));
-		return 502;
-	}
 	/* PATH_TRANSLATED: PATH_INFO mapped like a URI of this location. */
 	translated[0] = '\0';
 	if (cg->path_info[0]) {
@@ -271,21 +294,6 @@ static int launch(struct conn *c)
 
 		if (route_fs_path(plc, cg->path_info, pl, translated, sizeof(translated)) < 0)
 			translated[0] = '\0';
-	}
-	if (sname == NULL || sname[0] == '\0') {
-		size_t hl = c->req.host.len;
-		const char *colon = hl ? memchr(c->req.host.p, ':', hl) : NULL;
-
-		if (colon && c->req.host.p[0] != '[')
-			hl = (size_t)(colon - c->req.host.p);
-		if (hl >= sizeof(hostbuf))
-			hl = sizeof(hostbuf) - 1;
-		if (hl)
-			memcpy(hostbuf, c->req.host.p, hl);
-		hostbuf[hl] = '\0';
-		if (hostbuf[0] == '\0') /* no name at all: the address we were reached on */
-			inet_ntop(AF_INET, &(struct in_addr){ htonl(c->laddr) }, hostbuf, sizeof(hostbuf));
-		sname = hostbuf;
 	}
 	rq.method = c->req.method;
 	rq.request_uri = c->req.target;
@@ -296,33 +304,23 @@ static int launch(struct conn *c)
 	rq.query = cstr(c->query);
 	rq.content_type = ct ? ct->value : (struct slice){ 0 };
 	rq.content_length = c->req.framing != FRAMING_NONE ? (long long)cg->spool_len : -1;
-	rq.server_name = cstr(sname);
+	rq.server_name = cstr(server_name(c, hostbuf, sizeof(hostbuf)));
 	rq.server_port = c->lport;
 	rq.remote_addr = cstr(c->peer);
 	rq.remote_port = c->peer_port;
 	rq.server_protocol = cstr(c->req.minor == 0 ? "HTTP/1.0" : "HTTP/1.1");
 	rq.headers = c->req.fields;
 	rq.nheaders = c->req.nfields;
-	/* The child gets a copy of envbuf at fork; it is reused afterwards. */
-	if (cgi_env_build(&rq, envbuf, sizeof(envbuf), envp, CGI_ENVP_MAX) < 0)
-		return 431;
+	return cgi_env_build(&rq, envbuf, envlen, envp, CGI_ENVP_MAX) < 0 ? 431 : 0;
+}
 
-	if (pipe2(in_p, O_CLOEXEC) < 0 || pipe2(out_p, O_CLOEXEC) < 0)
-		goto fail;
-	pid = fork();
-	if (pid < 0)
-		goto fail;
-	if (pid == 0)
-		child(c, in_p[0], out_p[1], envp);
-	setpgid(pid, pid);
-	close(in_p[0]);
-	close(out_p[1]);
-	cg->pid = pid;
-	cg->pgid = pid;
-	cg->slot = 1;
-	c->sv->cgi_running++;
-	cg->in_fd = in_p[1];
-	cg->out_fd = out_p[0];
+/* Our ends of the child's pipes, non-blocking and watched. */
+static int watch_pipes(struct conn *c, int in_fd, int out_fd)
+{
+	struct cgi_proc *cg = c->cgi;
+
+	cg->in_fd = in_fd;
+	cg->out_fd = out_fd;
 	fcntl(cg->in_fd, F_SETFL, O_NONBLOCK);
 	fcntl(cg->out_fd, F_SETFL, O_NONBLOCK);
 	if (loop_add(c->sv->lp, cg->out_fd, POLLIN, out_event, c) < 0) {
@@ -339,6 +337,39 @@ static int launch(struct conn *c)
 	if (cg->spool_fd >= 0)
 		lseek(cg->spool_fd, 0, SEEK_SET);
 	return 0;
+}
+
+/* Builds the environment and forks the child.  Returns 0 or a status. */
+static int launch(struct conn *c)
+{
+	struct cgi_proc *cg = c->cgi;
+	static char envbuf[CGI_ENVBUF_SIZE];
+	char *envp[CGI_ENVP_MAX];
+	int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, st;
+	pid_t pid;
+
+	if (access(cg->interp, X_OK) < 0) {
+		log_error("cgi: interpreter %s: %s", cg->interp, strerror(errno));
+		return 502;
+	}
+	/* The child gets a copy of envbuf at fork; it is reused afterwards. */
+	if ((st = build_env(c, envbuf, sizeof(envbuf), envp)) != 0)
+		return st;
+	if (pipe2(in_p, O_CLOEXEC) < 0 || pipe2(out_p, O_CLOEXEC) < 0)
+		goto fail;
+	pid = fork();
+	if (pid < 0)
+		goto fail;
+	if (pid == 0)
+		child(c, in_p[0], out_p[1], envp);
+	setpgid(pid, pid);
+	close(in_p[0]);
+	close(out_p[1]);
+	cg->pid = pid;
+	cg->pgid = pid;
+	cg->slot = 1;
+	c->sv->cgi_running++;
+	return watch_pipes(c, in_p[1], out_p[0]);
 fail:
 	log_error("cgi: %s", strerror(errno));
 	for (int i = 0; i < 2; i++) {
@@ -350,54 +381,36 @@ fail:
 	return 500;
 }
 
-/* Starts the script of a request whose body is complete. */
-static void start(struct conn *c)
-{
-	int st = launch(c);
-
-	if (st != 0) {
-		http_error(c, st);
-		return;
-	}
-	c->state = CONN_CGI;
-	conn_set_deadline(c, c->loc->cgi_timeout_ms);
-	conn_update(c);
-}
-
-/* With cgi_max_processes scripts running, the request waits in line (in
- * CONN_CGI, so a client that resets is closed as usual) until a slot
- * ends or cgi_timeout passes (then 503, see cgi_waiting). */
-static int client_gone(const struct conn *c);
-
-static void sink_end(struct conn *c)
-{
-	struct server *sv = c->sv;
-
-	if (client_gone(c)) {
-		conn_close(c); /* reset or closed both ways: no script for nobody */
-		return;
-	}
-	if (sv->cgi_running < sv->cgi_max) {
-		start(c);
-		return;
-	}
-	c->cgi->ticket = ++sv->cgi_ticket;
-	c->state = CONN_CGI;
-	conn_set_deadline(c, c->loc->cgi_timeout_ms);
-	conn_update(c);
-}
-
-int cgi_waiting(const struct conn *c)
-{
-	return c->cgi != NULL && c->cgi->ticket != 0;
-}
-
 /* Has the client gone for good (reset, or both directions closed)? */
 static int client_gone(const struct conn *c)
 {
 	struct pollfd p = { .fd = c->fd, .events = POLLIN | POLLRDHUP };
 
 	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
+/* Starts the script of a request whose body is complete. */
+static int start(struct conn *c)
+{
+	int st = launch(c);
+
+	return st != 0 ? st : HANDLER_WAIT;
+}
+
+/* The body is in.  With cgi_max_processes scripts running, the request
+ * waits in line (in CONN_WAIT, so a client that resets is closed as
+ * usual) until a slot ends or cgi_timeout passes (then 503). */
+static int sink_end(struct conn *c)
+{
+	struct server *sv = c->sv;
+
+	c->wait = &cgi_wait;
+	if (client_gone(c))
+		return HANDLER_CLOSE; /* reset or closed both ways: no script for nobody */
+	if (sv->cgi_running < sv->cgi_max)
+		return start(c);
+	c->cgi->ticket = ++sv->cgi_ticket;
+	return HANDLER_WAIT;
 }
 
 void cgi_start_waiting(struct server *sv)
@@ -407,19 +420,14 @@ void cgi_start_waiting(struct server *sv)
 		struct conn *first = NULL;
 
 		for (struct conn *c = sv->conns; c != NULL; c = c->next)
-			if (c->state == CONN_CGI && cgi_waiting(c) &&
+			if (c->cgi != NULL && c->cgi->ticket != 0 &&
 			    (first == NULL || c->cgi->ticket < first->cgi->ticket))
 				first = c;
 		if (first == NULL)
 			return;
+		/* Its slot: the connection steps and the script starts. */
 		first->cgi->ticket = 0;
-		if (client_gone(first)) {
-			conn_close(first); /* never start a script for nobody */
-			continue;
-		}
-		start(first);
-		if (first->state != CONN_CGI)
-			conn_wake(first); /* the error response */
+		conn_ready(first);
 	}
 }
 
@@ -503,76 +511,36 @@ static int skip_header(struct slice name)
 	return 0;
 }
 
-/* RFC 3875 6.2.2: a local redirect is answered as a GET of that path. */
-static void local_redirect(struct conn *c, struct slice loc)
+/* RFC 3875 6.2.2: a local Location is answered as a GET of that path:
+ * it is set in c->path and c->query for http.c to route. */
+static int local_redirect(struct conn *c, struct slice loc)
 {
 	struct slice q = { 0 };
 	char target[PATH_BUF];
 	size_t plen;
-	int st;
 
 	/* loc points into the CGI head buffer, freed with the child. */
-	if (loc.len >= sizeof(target)) {
-		cgi_free(c);
-		http_error(c, 500);
-		return;
-	}
+	if (loc.len >= sizeof(target))
+		return 500;
 	memcpy(target, loc.p, loc.len);
 	loc.p = target;
 	cgi_free(c);
 	if (++c->redirects > CGI_REDIRECTS_MAX) {
 		log_error("cgi: more than %d internal redirects", CGI_REDIRECTS_MAX);
-		http_error(c, 500);
-		return;
+		return 500;
 	}
-	st = uri_normalize(loc, c->path, sizeof(c->path), &plen, &q);
-	if (st != 0 || q.len >= sizeof(c->query)) {
-		http_error(c, 500);
-		return;
-	}
+	if (uri_normalize(loc, c->path, sizeof(c->path), &plen, &q) != 0 || q.len >= sizeof(c->query))
+		return 500;
 	if (q.len)
 		memcpy(c->query, q.p, q.len);
 	c->query[q.len] = '\0';
-	if ((st = http_route(c, plen)) != 0) {
-		http_error(c, st);
-		return;
-	}
-	if (c->req.method_id != METHOD_HEAD) {
-		c->req.method_id = METHOD_GET;
-		c->req.method = SLICE_LIT("GET");
-	}
-	c->req.framing = FRAMING_NONE; /* the body was for the script */
-	if (c->loc->ret_code || !(c->loc->methods & M_GET)) {
-		http_error(c, c->loc->ret_code ? 500 : 405);
-		return;
-	}
-	http_dispatch(c);
+	return HANDLER_REDIRECT;
 }
 
-/* Turns a complete CGI head into our response head. */
-static void start_response(struct conn *c, const struct cgi_head *h, size_t hlen)
+/* The script's header lines we pass on (hop-by-hop and framing ones are
+ * ours). */
+static void copy_headers(struct conn *c, const struct cgi_head *h)
 {
-	struct cgi_proc *cg = c->cgi;
-	enum cgi_kind kind = cgi_head_kind(h);
-	int status = h->status ? h->status : (kind == CGI_CLIENT_REDIRECT ? 302 : 200);
-	size_t extra = cg->head_len - hlen;
-	char first[CGI_HEAD_MAX];
-
-	if (kind == CGI_LOCAL_REDIRECT) {
-		local_redirect(c, h->location);
-		return;
-	}
-	if (status < 200) {
-		/* A 1xx would read as an interim response: not a valid answer. */
-		log_error("cgi: %s: Status %d is not a final status", cg->script, status);
-		cgi_free(c);
-		http_error(c, 502);
-		return;
-	}
-	memcpy(first, cg->head + hlen, extra);
-	http_begin(c, status);
-	if (c->state == CONN_CLOSE)
-		return;
 	if (h->location.len)
 		obuf_printf(&c->out, "Location: %.*s\r\n", (int)h->location.len, h->location.p);
 	for (size_t i = 0; i < h->nfields; i++) {
@@ -583,153 +551,209 @@ static void start_response(struct conn *c, const struct cgi_head *h, size_t hlen
 	}
 	if (h->content_type.len)
 		obuf_printf(&c->out, "Content-Type: %.*s\r\n", (int)h->content_type.len, h->content_type.p);
+}
+
+/* Queues body bytes p[0..n) that came with the head, framed. */
+static void first_bytes(struct conn *c, const char *p, size_t n)
+{
+	struct cgi_proc *cg = c->cgi;
+
+	if (n == 0)
+		return;
+	if (cg->has_length && n > cg->length_left)
+		n = (size_t)cg->length_left;
+	if (cg->chunked)
+		obuf_printf(&c->out, "%zx\r\n", n);
+	obuf_add(&c->out, p, n);
+	if (cg->chunked)
+		obuf_str(&c->out, "\r\n");
+	if (cg->has_length)
+		cg->length_left -= n;
+}
+
+static const struct body_source cgi_source;
+
+/* Turns a complete CGI head (hlen bytes of cg->head) into our response
+ * head; the rest of the output becomes the body source. */
+static int start_response(struct conn *c, const struct cgi_head *h, size_t hlen)
+{
+	struct cgi_proc *cg = c->cgi;
+	enum cgi_kind kind = cgi_head_kind(h);
+	int status = h->status ? h->status : (kind == CGI_CLIENT_REDIRECT ? 302 : 200);
+	size_t extra = cg->head_len - hlen;
+	char first[CGI_HEAD_MAX];
+
+	if (kind == CGI_LOCAL_REDIRECT)
+		return local_redirect(c, h->location);
+	if (status < 200) {
+		/* A 1xx would read as an interim response: not a valid answer. */
+		log_error("cgi: %s: Status %d is not a final status", cg->script, status);
+		return 502;
+	}
+	memcpy(first, cg->head + hlen, extra);
+	if (reply_begin(c, status) < 0)
+		return HANDLER_CLOSE;
+	copy_headers(c, h);
 	cg->has_length = h->has_content_length;
 	cg->length_left = h->content_length;
 	if (c->head_only || status == 204 || status == 304) {
-		http_end_head(c, NULL, h->has_content_length ? (int64_t)h->content_length : -1);
+		reply_end_head(c, NULL, h->has_content_length ? (int64_t)h->content_length : -1);
 		cgi_free(c);
-		return;
+		return HANDLER_DONE;
 	}
-	if (cg->has_length) {
-		http_end_head(c, NULL, (int64_t)h->content_length);
-	} else if (c->req.minor >= 1) {
+	if (!cg->has_length && c->req.minor >= 1) {
 		cg->chunked = 1;
 		obuf_str(&c->out, "Transfer-Encoding: chunked\r\n");
-		http_end_head(c, NULL, -1);
-	} else {
+	} else if (!cg->has_length) {
 		c->keep_alive = 0; /* HTTP/1.0: the end of the body is the close */
-		http_end_head(c, NULL, -1);
 	}
-	if (c->state == CONN_CLOSE)
-		return;
-	/* Body bytes that came with the head. */
-	if (extra) {
-		if (cg->has_length && extra > cg->length_left)
-			extra = (size_t)cg->length_left;
-		if (cg->chunked)
-			obuf_printf(&c->out, "%zx\r\n", extra);
-		obuf_add(&c->out, first, extra);
-		if (cg->chunked)
-			obuf_str(&c->out, "\r\n");
-		if (cg->has_length)
-			cg->length_left -= extra;
-	}
+	reply_end_head(c, NULL, cg->has_length ? (int64_t)h->content_length : -1);
+	first_bytes(c, first, extra);
 	cg->head_len = 0;
 	cg->head_done = 1;
 	loop_set(c->sv->lp, cg->out_fd, 0); /* read again when the client took this */
+	c->src = &cgi_source;
+	return HANDLER_DONE;
 }
 
-/* Called with an empty c->out while streaming: reads the next piece of
- * the script's output.  Returns 1 with data in c->out, 0 when the pipe
- * is empty (POLLIN re-armed), -1 at the end (c->out may hold the last
- * chunk) or when the connection had to be closed. */
-int cgi_fill(struct conn *c)
+/* Reads the script's head as its pipe becomes readable. */
+static int read_head(struct conn *c)
 {
-	struct cgi_proc *cg = c->cgi;
-	size_t room = c->out.cap - 16;
-	ssize_t n;
-
-	if (cg->finished)
-		return -1;
-	if (cg->has_length && cg->length_left < room)
-		room = (size_t)cg->length_left;
-	if (room == 0) {
-		n = 0; /* everything announced has been sent */
-	} else if (!cg->readable) {
-		/* Read only after poll() reported the pipe readable. */
-		loop_set(c->sv->lp, cg->out_fd, POLLIN);
-		conn_set_deadline(c, c->loc->cgi_timeout_ms);
-		return 0;
-	} else {
-		cg->readable = 0;
-		n = read(cg->out_fd, c->out.p + 10, room);
-	}
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EINTR) {
-			loop_set(c->sv->lp, cg->out_fd, POLLIN);
-			conn_set_deadline(c, c->loc->cgi_timeout_ms);
-			return 0;
-		}
-		n = 0;
-	}
-	if (n == 0) {
-		cg->finished = 1;
-		close_out(c);
-		if (cg->has_length && cg->length_left > 0) {
-			/* Short body: the client must see a broken message. */
-			conn_close(c);
-			return -1;
-		}
-		if (cg->chunked) {
-			memcpy(c->out.p, "0\r\n\r\n", 5);
-			c->out.len = 5;
-		}
-		return -1;
-	}
-	if (cg->has_length)
-		cg->length_left -= (uint64_t)n;
-	if (cg->chunked) {
-		char hex[12];
-		int hl = snprintf(hex, sizeof(hex), "%zx\r\n", (size_t)n);
-
-		memcpy(c->out.p + 10 - hl, hex, (size_t)hl);
-		c->out_off = (size_t)(10 - hl);
-		memcpy(c->out.p + 10 + n, "\r\n", 2);
-		c->out.len = 10 + (size_t)n + 2;
-	} else {
-		c->out_off = 10;
-		c->out.len = 10 + (size_t)n;
-	}
-	return 1;
-}
-
-static void out_event(struct loop *lp, int fd, short re, void *ctx)
-{
-	struct conn *c = ctx;
 	struct cgi_proc *cg = c->cgi;
 	struct cgi_head h;
 	ssize_t n;
 	int r;
 
-	(void)lp;
-	(void)fd;
-	(void)re;
-	if (cg == NULL)
-		return;
-	if (cg->head_done) {
-		/* Streaming: the pipe has data for the drained client buffer. */
-		loop_set(c->sv->lp, cg->out_fd, 0);
-		cg->readable = 1;
-		c->wait_cgi = 0;
-		conn_wake(c);
-		return;
+	if (!cg->readable) {
+		loop_set(c->sv->lp, cg->out_fd, POLLIN);
+		return HANDLER_WAIT;
 	}
+	cg->readable = 0;
 	n = read(cg->out_fd, cg->head + cg->head_len, sizeof(cg->head) - cg->head_len);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EINTR)
-			return;
-		n = 0;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		loop_set(c->sv->lp, cg->out_fd, POLLIN);
+		return HANDLER_WAIT;
 	}
-	if (n == 0) {
-		/* EOF before a complete head. */
-		cgi_free(c);
-		http_error(c, 502);
-		conn_wake(c);
-		return;
-	}
+	if (n <= 0)
+		return 502; /* EOF before a complete head */
 	cg->head_len += (size_t)n;
-	conn_set_deadline(c, c->loc->cgi_timeout_ms);
 	r = cgi_head_parse(cg->head, cg->head_len, &h);
-	if (r == -2)
-		return;
+	if (r == -2) {
+		loop_set(c->sv->lp, cg->out_fd, POLLIN);
+		return HANDLER_WAIT;
+	}
 	if (r < 0) {
 		log_error("cgi: %s: malformed response header", cg->script);
-		cgi_free(c);
-		http_error(c, 502);
-		conn_wake(c);
-		return;
+		return 502;
 	}
-	start_response(c, &h, (size_t)r);
-	if (c->state != CONN_CLOSE)
-		conn_wake(c);
+	return start_response(c, &h, (size_t)r);
+}
+
+/* The connection stepped while waiting: a slot came free, or the
+ * script's output is readable. */
+static int resume(struct conn *c)
+{
+	struct cgi_proc *cg = c->cgi;
+
+	if (cg == NULL)
+		return 502;
+	if (!cg->slot) {
+		if (cg->ticket)
+			return HANDLER_WAIT;
+		if (client_gone(c))
+			return HANDLER_CLOSE; /* never start a script for nobody */
+		return start(c);
+	}
+	return read_head(c);
+}
+
+/* cgi_timeout passed: in line for a slot (503), or the script said
+ * nothing (504). */
+static int expire(struct conn *c)
+{
+	char secs[24];
+
+	c->keep_alive = 0;
+	if (c->cgi == NULL || c->cgi->ticket == 0) {
+		cgi_free(c);
+		return 504;
+	}
+	snprintf(secs, sizeof(secs), "%llu", (unsigned long long)(c->loc->cgi_timeout_ms + 999) / 1000);
+	cgi_free(c);
+	return reply_page(c, 503, "Retry-After", secs) < 0 ? HANDLER_CLOSE : HANDLER_DONE;
+}
+
+static const struct handler_wait cgi_wait = { resume, expire };
+
+/* Frames the n bytes read at c->out.p + CGI_FRAME_ROOM as one chunk
+ * (chunk-size line before, CRLF after) or leaves them bare. */
+static void frame(struct conn *c, size_t n)
+{
+	if (c->cgi->chunked) {
+		char hex[CGI_FRAME_ROOM + 2];
+		int hl = snprintf(hex, sizeof(hex), "%zx\r\n", n);
+
+		memcpy(c->out.p + CGI_FRAME_ROOM - hl, hex, (size_t)hl);
+		c->out_off = (size_t)(CGI_FRAME_ROOM - hl);
+		memcpy(c->out.p + CGI_FRAME_ROOM + n, "\r\n", 2);
+		c->out.len = CGI_FRAME_ROOM + n + 2;
+	} else {
+		c->out_off = CGI_FRAME_ROOM;
+		c->out.len = CGI_FRAME_ROOM + n;
+	}
+}
+
+/* The body source: the next piece of the script's output into the
+ * drained c->out, read only after poll() reported the pipe. */
+static enum source_result cgi_pull(struct conn *c)
+{
+	struct cgi_proc *cg = c->cgi;
+	size_t room = c->out.cap - CGI_FRAME_TAIL;
+	ssize_t n = 0;
+
+	if (cg == NULL || cg->finished)
+		return SOURCE_END;
+	if (cg->has_length && cg->length_left < room)
+		room = (size_t)cg->length_left;
+	if (room > 0 && !cg->readable) {
+		loop_set(c->sv->lp, cg->out_fd, POLLIN);
+		return SOURCE_WAIT;
+	}
+	if (room > 0) { /* else everything announced has been sent */
+		cg->readable = 0;
+		n = read(cg->out_fd, c->out.p + CGI_FRAME_ROOM, room);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			loop_set(c->sv->lp, cg->out_fd, POLLIN);
+			return SOURCE_WAIT;
+		}
+	}
+	if (n <= 0) {
+		cg->finished = 1;
+		close_out(c);
+		if (cg->has_length && cg->length_left > 0)
+			return SOURCE_FAIL; /* short body: the client must see a broken message */
+		if (cg->chunked)
+			obuf_str(&c->out, "0\r\n\r\n");
+		return SOURCE_END;
+	}
+	if (cg->has_length)
+		cg->length_left -= (uint64_t)n;
+	frame(c, (size_t)n);
+	return SOURCE_MORE;
+}
+
+static const struct body_source cgi_source = { cgi_pull, cgi_free };
+
+/* The stdout pipe is readable (or at EOF): mark it and let the
+ * connection step; the head or the body source reads it. */
+static void out_event(struct loop *lp, int fd, short re, void *ctx)
+{
+	struct conn *c = ctx;
+
+	(void)re;
+	if (c->cgi == NULL)
+		return;
+	loop_set(lp, fd, 0);
+	c->cgi->readable = 1;
+	conn_ready(c);
 }

@@ -1,7 +1,10 @@
+/* CGI/1.1 environment (pure, RFC 3875 4.1): the meta-variables and
+ * HTTP_* headers of a request built into a caller buffer. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cgi_env.h"
+#include "ascii.h"
 
 /* Packs "NAME=value\0" strings into a bounded buffer. */
 struct env_out {
@@ -78,19 +81,7 @@ static void var_num(struct env_out *o, const char *name, unsigned long long v)
 /* Case-insensitive equality of two slices. */
 static int slice_ieq2(struct slice a, struct slice b)
 {
-	if (a.len != b.len)
-		return 0;
-	for (size_t i = 0; i < a.len; i++) {
-		int x = (unsigned char)a.p[i], y = (unsigned char)b.p[i];
-
-		if (x >= 'A' && x <= 'Z')
-			x += 32;
-		if (y >= 'A' && y <= 'Z')
-			y += 32;
-		if (x != y)
-			return 0;
-	}
-	return 1;
+	return a.len == b.len && ascii_ieqn(a.p, b.p, a.len);
 }
 
 /* A header passed as HTTP_*: a name of letters, digits and '-' only, not

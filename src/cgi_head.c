@@ -1,6 +1,9 @@
+/* CGI response head parser (pure, RFC 3875 6): Status, Location,
+ * Content-Type and the other header fields of a script's output. */
 #include <string.h>
 
 #include "cgi_head.h"
+#include "ascii.h"
 
 /* Fields seen so far (bits of a mask). */
 enum {
@@ -11,29 +14,6 @@ enum {
 };
 
 /* tchar (RFC 9110 5.6.2). */
-static int is_tchar(int c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z'))
-		return 1;
-	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static int is_ows(int c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static int is_alpha(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int is_digit(int c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /* Status: 3DIGIT [ SP reason-phrase ] (RFC 3875 6.3.3), code 100..599.
  * Returns 0 or -1. */
 static int parse_status(struct slice v, struct cgi_head *out)
@@ -41,8 +21,8 @@ static int parse_status(struct slice v, struct cgi_head *out)
 	const char *p = v.p;
 	size_t i;
 
-	if (v.len < 3 || !is_digit((unsigned char)p[0]) ||
-	    !is_digit((unsigned char)p[1]) || !is_digit((unsigned char)p[2]))
+	if (v.len < 3 || !ascii_digit((unsigned char)p[0]) ||
+	    !ascii_digit((unsigned char)p[1]) || !ascii_digit((unsigned char)p[2]))
 		return -1;
 	out->status = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
 	if (out->status < 100 || out->status > 599)
@@ -51,10 +31,10 @@ static int parse_status(struct slice v, struct cgi_head *out)
 		out->reason = (struct slice){ NULL, 0 };
 		return 0;
 	}
-	if (!is_ows((unsigned char)p[3]))
+	if (!ascii_ows((unsigned char)p[3]))
 		return -1;
 	/* The value is trimmed, so the reason never ends in white space. */
-	for (i = 4; i < v.len && is_ows((unsigned char)p[i]); i++)
+	for (i = 4; i < v.len && ascii_ows((unsigned char)p[i]); i++)
 		;
 	out->reason = (struct slice){ p + i, v.len - i };
 	return 0;
@@ -151,14 +131,14 @@ int cgi_head_parse(const char *buf, size_t len, struct cgi_head *out)
 		if (colon == NULL || colon == line)
 			return -1;
 		for (const char *q = line; q < colon; q++)
-			if (!is_tchar((unsigned char)*q))
+			if (!ascii_tchar((unsigned char)*q))
 				return -1;
 		name = (struct slice){ line, (size_t)(colon - line) };
 		v = colon + 1;
-		while (v < eol && is_ows((unsigned char)*v))
+		while (v < eol && ascii_ows((unsigned char)*v))
 			v++;
 		vend = eol;
-		while (vend > v && is_ows((unsigned char)vend[-1]))
+		while (vend > v && ascii_ows((unsigned char)vend[-1]))
 			vend--;
 		/* Field values hold no control characters but HTAB (RFC
 		 * 9110 5.5); a stray CR would end up in the response. */
@@ -192,12 +172,12 @@ enum cgi_kind cgi_head_kind(const struct cgi_head *h)
 		return (h->status == 0 && (n == 1 || p[1] != '/')) ?
 			CGI_LOCAL_REDIRECT : CGI_DOCUMENT;
 	/* absoluteURI: scheme ":" ... (RFC 3986 3.1). */
-	if (!is_alpha((unsigned char)p[0]))
+	if (!ascii_alpha((unsigned char)p[0]))
 		return CGI_DOCUMENT;
 	for (i = 1; i < n; i++) {
 		int c = (unsigned char)p[i];
 
-		if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' &&
+		if (!ascii_alpha(c) && !ascii_digit(c) && c != '+' && c != '-' &&
 		    c != '.')
 			break;
 	}

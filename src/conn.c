@@ -1,8 +1,9 @@
-/* Connections: accept, the per-connection state machine, reading,
- * writing, timeouts and closing.  Every read or write here follows a
- * poll() report for that descriptor (or an earlier EAGAIN-free pass in
- * the same readiness round). */
-#include "server.h"
+/* Connections: accept, the per-connection state machine (the only code
+ * that moves c->state, recomputing poll interest in one place after each
+ * step), reading heads and bodies, writing the output buffer and the body
+ * source, deadlines, lingering close and closing.  Every read or write
+ * here follows a poll() report for that descriptor. */
+#include "conn.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,13 +12,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "http.h"
+#include "log.h"
+#include "reply.h"
+#include "server.h"
 
-#define SENDFILE_MAX (1 << 20)
+#define LINGER_MS 2000        /* lingering close: how long the client's bytes are dropped */
+#define RECLAIM_LOG_MS 1000   /* reclaims closer than this log one line */
+#define BODY_READ_MIN 16384   /* free room a body read wants in the input buffer */
+#define DROP_BUF 4096         /* bytes dropped per read while lingering */
 
 static void conn_event(struct loop *lp, int fd, short re, void *ctx);
+static void step(struct conn *c);
 
 /* Timeouts come from the routed location once known, else from the
  * default server of the listening address. */
@@ -26,12 +34,12 @@ const struct loc_conf *conn_conf(const struct conn *c)
 	return c->loc != NULL ? c->loc : &c->ls->def->srv;
 }
 
-void conn_set_deadline(struct conn *c, uint64_t ms)
+static void set_deadline(struct conn *c, uint64_t ms)
 {
 	c->deadline = ms ? c->sv->now_ms + ms : 0;
 }
 
-static void listeners_poll(struct server *sv, int on)
+void conn_listen(struct server *sv, int on)
 {
 	if (sv->accepting == on)
 		return;
@@ -39,6 +47,60 @@ static void listeners_poll(struct server *sv, int on)
 	for (size_t i = 0; i < sv->nls; i++)
 		if (sv->ls[i].fd >= 0)
 			loop_set(sv->lp, sv->ls[i].fd, on ? POLLIN : 0);
+}
+
+/* Moves c to state s with the deadline that state runs under. */
+static void enter(struct conn *c, enum conn_state s)
+{
+	const struct loc_conf *lc = conn_conf(c);
+
+	c->state = s;
+	switch (s) {
+	case CONN_READ_HEAD:
+		set_deadline(c, c->in_len ? lc->header_timeout_ms : lc->keepalive_timeout_ms);
+		break;
+	case CONN_READ_BODY:
+		set_deadline(c, lc->body_timeout_ms);
+		break;
+	case CONN_WAIT:
+		set_deadline(c, lc->cgi_timeout_ms);
+		break;
+	case CONN_WRITE:
+		/* A 100 Continue still runs under the body's timeout. */
+		set_deadline(c, c->interim ? lc->body_timeout_ms : lc->send_timeout_ms);
+		break;
+	case CONN_LINGER:
+		set_deadline(c, LINGER_MS);
+		break;
+	case CONN_CLOSE:
+		break;
+	}
+}
+
+/* POLLIN/POLLOUT from the state: the one place poll interest is set. */
+static void interest(struct conn *c)
+{
+	short ev = 0;
+
+	switch (c->state) {
+	case CONN_READ_HEAD:
+	case CONN_READ_BODY:
+	case CONN_LINGER:
+		ev = POLLIN;
+		break;
+	case CONN_WRITE:
+		/* While the source waits, watch for the client leaving (once its
+		 * FIN was seen, only a reset is left to report: POLLERR and
+		 * POLLHUP come unasked). */
+		ev = c->src_wait ? (c->rd_eof ? 0 : POLLRDHUP) : POLLOUT;
+		break;
+	case CONN_WAIT:
+		ev = c->rd_eof ? 0 : POLLRDHUP;
+		break;
+	case CONN_CLOSE:
+		return;
+	}
+	loop_set(c->sv->lp, c->fd, ev);
 }
 
 /* At the connection cap: closes the connection that has been idle on
@@ -54,8 +116,8 @@ static int reclaim_idle(struct server *sv)
 			old = c;
 	if (old == NULL)
 		return 0;
-	/* One line per burst: reclaims less than a second apart are one. */
-	if (sv->last_reclaim == 0 || sv->now_ms - sv->last_reclaim >= 1000)
+	/* One line per burst. */
+	if (sv->last_reclaim == 0 || sv->now_ms - sv->last_reclaim >= RECLAIM_LOG_MS)
 		log_error("max_connections (%zu) reached: closing idle keep-alive connections",
 			  sv->max_conns);
 	sv->last_reclaim = sv->now_ms ? sv->now_ms : 1;
@@ -63,17 +125,61 @@ static int reclaim_idle(struct server *sv)
 	return 1;
 }
 
+/* A new connection for the accepted socket cfd.  Returns 0 or -1 (the
+ * socket is closed). */
+static int conn_new(struct listener *ls, int cfd, const struct sockaddr_in *sa)
+{
+	struct server *sv = ls->sv;
+	struct sockaddr_in la;
+	socklen_t ll = sizeof(la);
+	struct conn *c = calloc(1, sizeof(*c));
+	int one = 1;
+
+	if (c != NULL)
+		c->in = malloc(IN_BUF_INIT);
+	if (c == NULL || c->in == NULL || loop_add(sv->lp, cfd, POLLIN, conn_event, c) < 0) {
+		if (c != NULL)
+			free(c->in);
+		free(c);
+		close(cfd);
+		return -1;
+	}
+	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->sv = sv;
+	c->ls = ls;
+	c->fd = cfd;
+	c->in_cap = IN_BUF_INIT;
+	inet_ntop(AF_INET, &sa->sin_addr, c->peer, sizeof(c->peer));
+	c->peer_port = ntohs(sa->sin_port);
+	if (getsockname(cfd, (struct sockaddr *)&la, &ll) == 0) {
+		c->laddr = ntohl(la.sin_addr.s_addr);
+		c->lport = ntohs(la.sin_port);
+	} else {
+		c->laddr = ls->addr;
+		c->lport = ls->port;
+	}
+	c->next = sv->conns;
+	if (sv->conns)
+		sv->conns->prev = c;
+	sv->conns = c;
+	sv->nconns++;
+	enter(c, CONN_READ_HEAD);
+	/* A new client gets the head timeout even before its first byte. */
+	set_deadline(c, conn_conf(c)->header_timeout_ms);
+	return 0;
+}
+
 void conn_accept(struct loop *lp, int fd, short re, void *ctx)
 {
 	struct listener *ls = ctx;
 	struct server *sv = ls->sv;
 
+	(void)lp;
 	(void)re;
 	for (int reclaimed = 0;;) {
-		struct sockaddr_in sa, la;
-		socklen_t sl = sizeof(sa), ll = sizeof(la);
-		struct conn *c;
-		int cfd, one = 1;
+		struct sockaddr_in sa;
+		socklen_t sl = sizeof(sa);
+		int cfd;
 
 		/* At the cap, make room for the client poll() reported, once
 		 * per report: no idle connection is closed for a client that
@@ -85,7 +191,7 @@ void conn_accept(struct loop *lp, int fd, short re, void *ctx)
 		}
 		if (sv->nconns >= sv->max_conns || sv->stopping) {
 			/* Over the cap: leave the rest in the kernel backlog. */
-			listeners_poll(sv, 0);
+			conn_listen(sv, 0);
 			return;
 		}
 		cfd = accept4(fd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -94,44 +200,52 @@ void conn_accept(struct loop *lp, int fd, short re, void *ctx)
 				continue;
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 				log_error("accept: %s (pausing accepts)", strerror(errno));
-				listeners_poll(sv, 0);
+				conn_listen(sv, 0);
 			}
 			return; /* EAGAIN: drained */
 		}
-		c = calloc(1, sizeof(*c));
-		if (c != NULL)
-			c->in = malloc(IN_BUF_INIT);
-		if (c == NULL || c->in == NULL || loop_add(lp, cfd, POLLIN, conn_event, c) < 0) {
-			if (c != NULL)
-				free(c->in);
-			free(c);
-			close(cfd);
+		if (conn_new(ls, cfd, &sa) < 0)
 			log_error("accept: out of memory or descriptors, connection dropped");
-			continue;
-		}
-		setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		c->sv = sv;
-		c->ls = ls;
-		c->fd = cfd;
-		c->in_cap = IN_BUF_INIT;
-		c->file_fd = -1;
-		c->state = CONN_READ_HEAD;
-		inet_ntop(AF_INET, &sa.sin_addr, c->peer, sizeof(c->peer));
-		c->peer_port = ntohs(sa.sin_port);
-		if (getsockname(cfd, (struct sockaddr *)&la, &ll) == 0) {
-			c->laddr = ntohl(la.sin_addr.s_addr);
-			c->lport = ntohs(la.sin_port);
-		} else {
-			c->laddr = ls->addr;
-			c->lport = ls->port;
-		}
-		c->next = sv->conns;
-		if (sv->conns)
-			sv->conns->prev = c;
-		sv->conns = c;
-		sv->nconns++;
-		conn_set_deadline(c, conn_conf(c)->header_timeout_ms);
 	}
+}
+
+/* The end of a request, whatever happened: what its handlers hold is
+ * released and the per-request fields start afresh (h2o init_request). */
+static void request_reset(struct conn *c)
+{
+	http_request_free(c);
+	c->src_wait = 0;
+	c->interim = 0;
+	c->head_only = 0;
+	c->allow[0] = '\0';
+	c->log_line[0] = c->log_ref[0] = c->log_ua[0] = '\0';
+	c->status = 0;
+	if (c->out.cap > OUT_BUF_SIZE) {
+		/* A large autoindex page grew the buffer: give it back. */
+		free(c->out.p);
+		c->out = (struct obuf){ 0 };
+	}
+}
+
+/* The start of a request whose head of hlen bytes is parsed in c->req:
+ * the framing of its body, nothing routed yet. */
+static void request_start(struct conn *c, size_t hlen)
+{
+	const struct request_head *rq = &c->req;
+
+	c->head_len = c->pos = hlen;
+	c->keep_alive = rq->keep_alive;
+	c->head_only = rq->method_id == METHOD_HEAD;
+	c->body_left = rq->framing == FRAMING_LENGTH ? rq->content_length : 0;
+	c->body_done = rq->framing == FRAMING_NONE ||
+		       (rq->framing == FRAMING_LENGTH && rq->content_length == 0);
+	c->body_total = 0;
+	memset(&c->chunk, 0, sizeof(c->chunk));
+	c->sink = NULL;
+	c->redirects = 0;
+	c->srv = NULL;
+	c->loc = NULL;
+	log_keep_request(c);
 }
 
 void conn_close(struct conn *c)
@@ -142,7 +256,7 @@ void conn_close(struct conn *c)
 		return;
 	if (c->state == CONN_READ_BODY && !c->body_done && c->sink && c->sink->abort)
 		c->sink->abort(c);
-	http_reset(c);
+	request_reset(c);
 	c->state = CONN_CLOSE;
 	loop_del(sv->lp, c->fd);
 	close(c->fd);
@@ -159,34 +273,38 @@ void conn_close(struct conn *c)
 	c->next_free = sv->closing;
 	sv->closing = c;
 	if (!sv->stopping && sv->nconns < sv->max_conns)
-		listeners_poll(sv, 1);
+		conn_listen(sv, 1);
 }
 
-void conn_update(struct conn *c)
+/* Applies what http.c said: the state the connection goes on in. */
+static void apply(struct conn *c, int r)
 {
-	short ev = 0;
-
-	switch (c->state) {
-	case CONN_READ_HEAD:
-	case CONN_READ_BODY:
-	case CONN_LINGER:
-		ev = POLLIN;
+	switch (r) {
+	case HANDLER_DONE:
+		c->src_wait = 0;
+		c->interim = 0;
+		enter(c, CONN_WRITE);
 		break;
-	case CONN_WRITE:
-		/* While a CGI is silent, watch for the client leaving (once its
-		 * FIN was seen, only a reset is left to report: POLLERR and
-		 * POLLHUP come unasked). */
-		ev = c->wait_cgi ? (c->rd_eof ? 0 : POLLRDHUP) : POLLOUT;
+	case HANDLER_WAIT:
+		enter(c, CONN_WAIT);
 		break;
-	case CONN_CGI:
-		ev = c->rd_eof ? 0 : POLLRDHUP;
+	case HANDLER_BODY:
+		if (c->req.expect_continue && c->req.minor >= 1) {
+			/* RFC 9110 10.1.1: tell the client to send the body. */
+			if (reply_continue(c) < 0) {
+				conn_close(c);
+				break;
+			}
+			c->interim = 1;
+			enter(c, CONN_WRITE);
+		} else {
+			enter(c, CONN_READ_BODY);
+		}
 		break;
-	case CONN_CLOSE:
-		ev = 0;
+	default:
+		conn_close(c);
 		break;
 	}
-	if (c->state != CONN_CLOSE)
-		loop_set(c->sv->lp, c->fd, ev);
 }
 
 /* Starts the lingering close: our side is done; drop what the client
@@ -194,26 +312,20 @@ void conn_update(struct conn *c)
 static void linger(struct conn *c)
 {
 	shutdown(c->fd, SHUT_WR);
-	c->state = CONN_LINGER;
 	c->in_len = c->pos = 0;
-	conn_set_deadline(c, LINGER_MS);
+	enter(c, CONN_LINGER);
 }
 
 /* The response is out: log it, clean up, then keep the connection for the
  * next request or close it. */
 static void finish_response(struct conn *c)
 {
-	uint64_t idle;
+	uint64_t idle = conn_conf(c)->keepalive_timeout_ms;
 	size_t left;
 
 	log_access(c);
-	http_reset(c);
+	request_reset(c);
 	c->nreq++;
-	c->in_error_page = 0;
-	c->head_only = 0;
-	c->allow[0] = '\0';
-	c->log_line[0] = c->log_ref[0] = c->log_ua[0] = '\0';
-	c->status = 0;
 	if (!c->keep_alive || c->sv->stopping) {
 		/* Unread request bytes would make our close a reset. */
 		if (!c->body_done || c->in_len > c->pos)
@@ -222,27 +334,36 @@ static void finish_response(struct conn *c)
 			conn_close(c);
 		return;
 	}
-	/* The idle limit is the one of the location just served. */
-	idle = conn_conf(c)->keepalive_timeout_ms;
 	left = c->in_len - c->pos;
 	if (left)
 		memmove(c->in, c->in + c->pos, left);
 	c->in_len = left;
 	c->pos = 0;
 	c->head_len = 0;
+	c->idle_since = c->sv->now_ms;
 	c->loc = NULL;
 	c->srv = NULL;
-	c->state = CONN_READ_HEAD;
-	c->idle_since = c->sv->now_ms;
-	conn_set_deadline(c, left ? conn_conf(c)->header_timeout_ms : idle);
+	enter(c, CONN_READ_HEAD);
+	if (!left) /* the idle limit is the one of the location just served */
+		set_deadline(c, idle);
 	/* Accepts paused at the cap may go on: this one can be reclaimed. */
 	if (!left && !c->sv->accepting && c->sv->nconns >= c->sv->max_conns)
-		listeners_poll(c->sv, 1);
+		conn_listen(c->sv, 1);
+}
+
+/* Ends the body phase on an error: the sink undoes its work. */
+static int body_failed(struct conn *c, int status)
+{
+	if (c->sink && c->sink->abort)
+		c->sink->abort(c);
+	c->sink = NULL;
+	c->keep_alive = 0;
+	return status;
 }
 
 /* Feeds the body bytes in in[pos..in_len) to the sink.  Returns 1 when the
- * body is complete, 0 when more is needed, -1 when the exchange ended
- * (an error response is under way). */
+ * body is complete, 0 when more is needed, or an error status (the sink
+ * has been aborted). */
 static int feed_body(struct conn *c)
 {
 	char *p = c->in + c->pos;
@@ -261,13 +382,8 @@ static int feed_body(struct conn *c)
 		ssize_t r = chunked_decode(&c->chunk, p, &len);
 
 		if (r == -1) {
-			c->keep_alive = 0;
-			if (c->sink && c->sink->abort)
-				c->sink->abort(c);
-			c->sink = NULL;
 			c->body_done = 1; /* framing is lost: close after the answer */
-			http_error(c, 400);
-			return -1;
+			return body_failed(c, 400);
 		}
 		n = len;
 		if (r >= 0) {
@@ -279,181 +395,143 @@ static int feed_body(struct conn *c)
 	c->body_total += n;
 	/* A chunk-size line already tells how much more the body holds:
 	 * refuse it then, not once that much data has come in. */
-	if (max && (c->body_total > max ||
-		    (c->req.framing == FRAMING_CHUNKED &&
-		     chunked_pending(&c->chunk) > max - c->body_total))) {
-		if (c->sink && c->sink->abort)
-			c->sink->abort(c);
-		c->sink = NULL;
-		c->keep_alive = 0;
-		http_error(c, 413);
-		return -1;
-	}
-	if (n && c->sink && (st = c->sink->data(c, p, n)) != 0) {
-		if (c->sink->abort)
-			c->sink->abort(c);
-		c->sink = NULL;
-		c->keep_alive = 0;
-		http_error(c, st);
-		return -1;
-	}
+	if (max && (c->body_total > max || (c->req.framing == FRAMING_CHUNKED &&
+					    chunked_pending(&c->chunk) > max - c->body_total)))
+		return body_failed(c, 413);
+	if (n && c->sink && (st = c->sink->data(c, p, n)) != 0)
+		return body_failed(c, st);
 	if (!done) {
 		/* Everything was consumed: the buffer shrinks back to the head. */
 		c->in_len = c->pos = c->head_len;
-		conn_set_deadline(c, conn_conf(c)->body_timeout_ms);
+		set_deadline(c, conn_conf(c)->body_timeout_ms);
 		return 0;
 	}
 	c->body_done = 1;
 	return 1;
 }
 
-/* Writes what is pending.  Returns 1 when the response is complete, 0
- * when waiting (socket full or CGI pipe empty), -1 when the connection
- * was closed. */
+/* Writes what c->out holds.  Returns 1 when it is all out, 0 when the
+ * socket is full, -1 on a write error. */
+static int write_out(struct conn *c)
+{
+	while (c->out_off < c->out.len) {
+		ssize_t n;
+
+		if (!c->can_write)
+			return 0; /* wait for poll() to report POLLOUT */
+		n = write(c->fd, c->out.p + c->out_off, c->out.len - c->out_off);
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+		c->out_off += (size_t)n;
+		c->sent += (uint64_t)n;
+		set_deadline(c, conn_conf(c)->send_timeout_ms);
+		/* A short write means the socket is full: come back on the
+		 * next POLLOUT. */
+		if (c->out_off < c->out.len) {
+			c->can_write = 0;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Writes the response: c->out, then what the body source gives.
+ * Returns 1 when the response is complete, 0 when waiting (socket full
+ * or source waiting), -1 when the connection must end. */
 static int flush_out(struct conn *c)
 {
 	for (;;) {
-		ssize_t n;
+		uint64_t sent;
+		int r = write_out(c);
 
-		if (c->out_off < c->out.len) {
-			if (!c->can_write)
-				return 0; /* wait for poll() to report POLLOUT */
-			n = write(c->fd, c->out.p + c->out_off, c->out.len - c->out_off);
-			if (n < 0) {
-				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-					return 0;
-				conn_close(c);
-				return -1;
-			}
-			c->out_off += (size_t)n;
-			c->sent += (uint64_t)n;
-			conn_set_deadline(c, conn_conf(c)->send_timeout_ms);
-			/* A short write means the socket is full: come back on the
-			 * next POLLOUT. */
-			if (c->out_off < c->out.len) {
-				c->can_write = 0;
-				return 0;
-			}
-			continue;
-		}
-		if (c->file_fd >= 0 && c->file_off < c->file_end) {
-			off_t left = c->file_end - c->file_off;
-			size_t chunk = left > SENDFILE_MAX ? SENDFILE_MAX : (size_t)left;
-
-			if (!c->can_write)
-				return 0;
-			n = sendfile(c->fd, c->file_fd, &c->file_off, chunk);
-			if (n < 0) {
-				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-					return 0;
-				conn_close(c);
-				return -1;
-			}
-			if (n == 0) { /* the file shrank under us: framing is broken */
-				conn_close(c);
-				return -1;
-			}
-			c->sent += (uint64_t)n;
-			conn_set_deadline(c, conn_conf(c)->send_timeout_ms);
-			if (c->file_off < c->file_end) {
-				c->can_write = 0; /* one sendfile() per readiness report */
-				return 0;
-			}
+		if (r <= 0)
+			return r;
+		if (c->src == NULL || c->src_end)
 			return 1;
+		c->out.len = c->out_off = 0;
+		sent = c->sent;
+		switch (c->src->pull(c)) {
+		case SOURCE_MORE:
+			if (c->sent != sent) /* the source wrote to the socket */
+				set_deadline(c, conn_conf(c)->send_timeout_ms);
+			break;
+		case SOURCE_BLOCKED:
+			return 0;
+		case SOURCE_WAIT:
+			c->src_wait = 1;
+			set_deadline(c, conn_conf(c)->cgi_timeout_ms);
+			return 0;
+		case SOURCE_END:
+			c->src_end = 1;
+			break;
+		case SOURCE_FAIL:
+			return -1;
 		}
-		/* A 100 Continue is not the script's response: a CGI sink is
-		 * not running yet and has nothing to stream. */
-		if (c->cgi != NULL && !c->interim) {
-			int r;
-
-			c->out.len = c->out_off = 0;
-			r = cgi_fill(c);
-			if (r > 0)
-				continue;
-			if (r == 0) {
-				c->wait_cgi = 1;
-				return 0;
-			}
-			if (c->state == CONN_CLOSE)
-				return -1;
-			if (c->out.len)
-				continue; /* final chunk queued */
-		}
-		return 1;
 	}
 }
 
-/* For the access log of a request rejected while parsing: its first
- * line as received (escaped when logged). */
-static void log_first_line(struct conn *c)
+/* Parses what input there is.  Returns 0 when more is needed, 1 when
+ * the connection moved on. */
+static int read_head(struct conn *c)
 {
-	size_t i = 0, n = 0;
+	int r;
 
-	while (i < c->in_len && (c->in[i] == '\r' || c->in[i] == '\n'))
-		i++;
-	while (i + n < c->in_len && c->in[i + n] != '\r' && c->in[i + n] != '\n' &&
-	       n < sizeof(c->log_line) - 1)
-		n++;
-	memcpy(c->log_line, c->in + i, n);
-	c->log_line[n] = '\0';
+	if (c->in_len == 0)
+		return 0;
+	/* Only the bytes new since the last read are scanned. */
+	r = request_parse_resume(&c->scan, c->in, c->in_len, &c->req);
+	if (r == -2)
+		return 0;
+	if (r == -1) {
+		c->keep_alive = 0;
+		c->body_done = 0;
+		/* A HEAD gets no content, even in an error. */
+		c->head_only = c->req.method_id == METHOD_HEAD;
+		log_keep_first_line(c);
+		apply(c, http_error(c, c->req.status));
+		return 1;
+	}
+	request_start(c, (size_t)r);
+	apply(c, http_head(c));
+	return 1;
 }
 
-/* Drives the state machine until it has to wait for the network. */
-void conn_wake(struct conn *c)
+/* Drives the state machine until it has to wait for an event. */
+static void step(struct conn *c)
 {
 	for (;;) {
 		int r;
 
 		switch (c->state) {
 		case CONN_READ_HEAD:
-			if (c->in_len == 0)
+			if (!read_head(c))
 				goto wait;
-			/* Only the bytes new since the last read are scanned. */
-			r = request_parse_resume(&c->scan, c->in, c->in_len, &c->req);
-			if (r == -2)
-				goto wait;
-			if (r == -1) {
-				c->keep_alive = 0;
-				c->body_done = 0;
-				/* A HEAD gets no content, even in an error. */
-				c->head_only = c->req.method_id == METHOD_HEAD;
-				log_first_line(c);
-				http_error(c, c->req.status);
-				continue;
-			}
-			c->head_len = c->pos = (size_t)r;
-			c->start = c->sv->now;
-			http_handle_head(c);
 			continue;
 		case CONN_READ_BODY:
-			if (c->interim) /* 100 Continue is being written */
-				goto wait;
 			if (c->pos == c->in_len && !(c->req.framing == FRAMING_LENGTH && c->body_left == 0))
 				goto wait;
 			r = feed_body(c);
 			if (r == 0)
 				goto wait;
-			if (r == 1) {
-				if (c->sink && c->sink->end)
-					c->sink->end(c);
-				else
-					http_dispatch(c);
-			}
+			apply(c, r == 1 ? http_body_end(c) : http_error(c, r));
 			continue;
 		case CONN_WRITE:
 			r = flush_out(c);
-			if (r <= 0)
+			if (r == 0)
 				goto wait;
+			if (r < 0) {
+				conn_close(c);
+				return;
+			}
 			if (c->interim) {
 				c->interim = 0;
 				c->out.len = c->out_off = 0;
-				c->state = CONN_READ_BODY;
-				conn_set_deadline(c, conn_conf(c)->body_timeout_ms);
+				enter(c, CONN_READ_BODY);
 				continue;
 			}
 			finish_response(c);
 			continue;
-		case CONN_CGI:
+		case CONN_WAIT:
 		case CONN_LINGER:
 			goto wait;
 		case CONN_CLOSE:
@@ -461,7 +539,17 @@ void conn_wake(struct conn *c)
 		}
 	}
 wait:
-	conn_update(c);
+	interest(c);
+}
+
+void conn_ready(struct conn *c)
+{
+	if (c->state == CONN_WAIT) {
+		apply(c, http_resume(c));
+	} else if (c->state == CONN_WRITE) {
+		c->src_wait = 0;
+	}
+	step(c);
 }
 
 static void rebase_slice(struct slice *sl, const char *old, char *new)
@@ -482,40 +570,50 @@ static void rebase(struct request_head *h, const char *old, char *new)
 	}
 }
 
+/* Makes room in the input buffer: heads grow by doubling, a body gets
+ * the full buffer at once.  Returns 1 with room, 0 when the buffer is
+ * full at its cap, -1 without memory. */
+static int grow_in(struct conn *c)
+{
+	size_t ncap = c->state == CONN_READ_BODY ? IN_BUF_MAX : c->in_cap * 2;
+	char *p;
+
+	if (c->in_len < c->in_cap && !(c->state == CONN_READ_BODY && c->in_cap - c->in_len < BODY_READ_MIN))
+		return 1;
+	if (ncap > IN_BUF_MAX)
+		ncap = IN_BUF_MAX;
+	if (ncap == c->in_cap)
+		return c->in_len < c->in_cap; /* full: the parser has already answered 431 */
+	/* Not realloc(): the parsed head's slices point into the old buffer
+	 * and are moved over while it is still valid. */
+	p = malloc(ncap);
+	if (p == NULL)
+		return -1;
+	memcpy(p, c->in, c->in_len);
+	rebase(&c->req, c->in, p);
+	free(c->in);
+	c->in = p;
+	c->in_cap = ncap;
+	return 1;
+}
+
 /* Reads what the socket has.  Returns 1 if bytes arrived, 0 if none,
  * -1 if the connection ended. */
 static int fill_in(struct conn *c)
 {
 	ssize_t n;
+	int r = grow_in(c);
 
-	if (c->in_len == c->in_cap ||
-	    (c->state == CONN_READ_BODY && c->in_cap - c->in_len < 16384)) {
-		/* Heads grow by doubling; a body gets the full buffer at once. */
-		size_t ncap = c->state == CONN_READ_BODY ? IN_BUF_MAX : c->in_cap * 2;
-		char *p;
-
-		if (ncap > IN_BUF_MAX)
-			ncap = IN_BUF_MAX;
-		if (ncap == c->in_cap && c->in_len == c->in_cap)
-			return 0; /* full: the parser has already answered 431 */
-		/* Not realloc(): the parsed head's slices point into the old
-		 * buffer and are moved over while it is still valid. */
-		p = malloc(ncap);
-		if (p == NULL) {
+	if (r <= 0) {
+		if (r < 0)
 			conn_close(c);
-			return -1;
-		}
-		memcpy(p, c->in, c->in_len);
-		rebase(&c->req, c->in, p);
-		free(c->in);
-		c->in = p;
-		c->in_cap = ncap;
+		return r;
 	}
 	n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
 	if (n > 0) {
 		/* The first byte of a request starts its head timeout. */
 		if (c->state == CONN_READ_HEAD && c->in_len == 0)
-			conn_set_deadline(c, conn_conf(c)->header_timeout_ms);
+			set_deadline(c, conn_conf(c)->header_timeout_ms);
 		c->in_len += (size_t)n;
 		return 1;
 	}
@@ -540,13 +638,11 @@ static void conn_event(struct loop *lp, int fd, short re, void *ctx)
 	switch (c->state) {
 	case CONN_READ_HEAD:
 	case CONN_READ_BODY:
-		if (re & (POLLIN | POLLHUP | POLLERR)) {
-			if (fill_in(c) < 0)
-				return;
-		}
+		if ((re & (POLLIN | POLLHUP | POLLERR)) && fill_in(c) < 0)
+			return;
 		break;
 	case CONN_LINGER: {
-		char drop[4096];
+		char drop[DROP_BUF];
 		ssize_t n = read(c->fd, drop, sizeof(drop));
 
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
@@ -554,12 +650,12 @@ static void conn_event(struct loop *lp, int fd, short re, void *ctx)
 		return;
 	}
 	case CONN_WRITE:
-	case CONN_CGI:
+	case CONN_WAIT:
 		/* A reset means the client left: the script is killed with the
 		 * connection.  A FIN alone is a half-close, not an abort (RFC
 		 * 9112 9.6): the request is complete, so it is still answered;
 		 * a client that really left shows when a write fails. */
-		if ((re & POLLERR) || ((c->state == CONN_CGI || c->wait_cgi) && (re & POLLHUP))) {
+		if ((re & POLLERR) || ((c->state == CONN_WAIT || c->src_wait) && (re & POLLHUP))) {
 			conn_close(c);
 			return;
 		}
@@ -569,7 +665,7 @@ static void conn_event(struct loop *lp, int fd, short re, void *ctx)
 	case CONN_CLOSE:
 		return;
 	}
-	conn_wake(c);
+	step(c);
 	c->can_write = 0;
 }
 
@@ -584,32 +680,14 @@ static void on_timeout(struct conn *c)
 		c->keep_alive = 0;
 		c->body_done = 0;
 		c->head_only = 0; /* nothing of this request was understood */
-		log_first_line(c);
-		http_error(c, 408);
+		log_keep_first_line(c);
+		apply(c, http_error(c, 408));
 		break;
 	case CONN_READ_BODY:
-		if (c->sink && c->sink->abort)
-			c->sink->abort(c);
-		c->sink = NULL;
-		c->keep_alive = 0;
-		http_error(c, 408);
+		apply(c, http_error(c, body_failed(c, 408)));
 		break;
-	case CONN_CGI:
-		if (cgi_waiting(c)) {
-			/* No CGI slot came free within cgi_timeout. */
-			char secs[24];
-
-			snprintf(secs, sizeof(secs), "%llu",
-				 (unsigned long long)(conn_conf(c)->cgi_timeout_ms + 999) / 1000);
-			cgi_free(c);
-			c->keep_alive = 0;
-			http_page(c, 503, "Retry-After", secs);
-			break;
-		}
-		/* The script said nothing for cgi_timeout. */
-		cgi_free(c);
-		c->keep_alive = 0;
-		http_error(c, 504);
+	case CONN_WAIT:
+		apply(c, http_expire(c));
 		break;
 	case CONN_WRITE:
 	case CONN_LINGER:
@@ -617,7 +695,7 @@ static void on_timeout(struct conn *c)
 		conn_close(c);
 		return;
 	}
-	conn_wake(c);
+	step(c);
 }
 
 void conn_sweep(struct server *sv)

@@ -1,6 +1,8 @@
-/* Static files: GET/HEAD with validators, conditional and range requests,
- * directory index and autoindex; DELETE. */
-#include "server.h"
+/* Static files: GET/HEAD with validators, conditional and range
+ * requests, directory index and autoindex, the configured error pages;
+ * DELETE; and the file body source (sendfile).  Paths below a
+ * configured directory are checked for symbolic links where asked. */
+#include "file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -9,10 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "beneath.h"
+#include "cond.h"
+#include "conn.h"
 #include "range.h"
+#include "reply.h"
 #include "route.h"
+#include "server.h"
 #include "uri.h"
 
 /* An autoindex page is bounded: entries beyond its byte budget are
@@ -24,6 +32,8 @@
 /* Worst case per entry: the name HTML-escaped (6x) as text, percent-
  * encoded (3x) in the link, plus the fixed markup and date/size. */
 #define AUTOINDEX_ENTRY_COST(len) (9 * (size_t)(len) + 128)
+#define AUTOINDEX_HEAD_ROOM 4096   /* the page's fixed part, and the response head */
+#define SENDFILE_MAX (1 << 20)     /* bytes one sendfile() call may move */
 
 static int errno_status(int e)
 {
@@ -168,136 +178,80 @@ static void stored_headers(struct conn *c, const char *ctype)
 		obuf_str(&c->out, "Content-Disposition: attachment\r\n");
 }
 
-/* An error while serving an error page falls back to the built-in page. */
-static void fail(struct conn *c, int status, int orig)
+/* The file body source: [off, end) of c->file.fd, sent by sendfile(). */
+static enum source_result file_pull(struct conn *c)
 {
-	if (orig != 200) {
-		c->in_error_page = 1;
-		http_error(c, orig);
-	} else {
-		http_error(c, status);
+	off_t left = c->file.end - c->file.off;
+	size_t chunk = left > SENDFILE_MAX ? SENDFILE_MAX : (size_t)left;
+	ssize_t n;
+
+	if (left == 0)
+		return SOURCE_END;
+	if (!c->can_write)
+		return SOURCE_BLOCKED;
+	n = sendfile(c->fd, c->file.fd, &c->file.off, chunk);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? SOURCE_BLOCKED
+										 : SOURCE_FAIL;
+	if (n == 0) /* the file shrank under us: framing is broken */
+		return SOURCE_FAIL;
+	c->sent += (uint64_t)n;
+	if (c->file.off < c->file.end)
+		c->can_write = 0; /* one sendfile() per readiness report */
+	return SOURCE_MORE;
+}
+
+static void file_free(struct conn *c)
+{
+	close(c->file.fd);
+	c->file.fd = -1;
+}
+
+static const struct body_source file_source = { file_pull, file_free };
+
+/* Queues bytes [first, first+len) of fd (taken over) after the head:
+ * in c->out when they fit, else as the file source. */
+static int file_body(struct conn *c, int fd, uint64_t first, uint64_t len)
+{
+	if (c->head_only || len == 0) {
+		close(fd);
+		return HANDLER_DONE;
 	}
-}
+	/* Small bodies ride in the same write as the head. */
+	if (len <= c->out.cap - c->out.len) {
+		ssize_t n = pread(fd, c->out.p + c->out.len, (size_t)len, (off_t)first);
 
-static void make_etag(const struct stat *st, char *out, size_t n)
-{
-	snprintf(out, n, "\"%llx-%llx\"", (unsigned long long)st->st_mtime,
-		 (unsigned long long)st->st_size);
-}
-
-/* Does any member of the comma lists in every `name` field match tag?
- * "*" matches when the resource exists.  weak: W/ tags compare by their
- * opaque part (RFC 9110 8.8.3.2); strong: a W/ tag never matches.
- * Returns 1 on a match, 0 when the field is present without a match, -1
- * when there is no such field. */
-static int tag_list(const struct conn *c, const char *name, const char *tag, int exists, int weak)
-{
-	size_t tl = strlen(tag);
-	int seen = 0;
-
-	for (size_t k = 0; k < c->req.nfields; k++) {
-		struct slice list = c->req.fields[k].value;
-		size_t i = 0;
-
-		if (!slice_ieq(c->req.fields[k].name, name))
-			continue;
-		seen = 1;
-		while (i < list.len) {
-			size_t st, e;
-
-			while (i < list.len && (list.p[i] == ' ' || list.p[i] == '\t' || list.p[i] == ','))
-				i++;
-			st = i;
-			while (i < list.len && list.p[i] != ',')
-				i++;
-			e = i;
-			while (e > st && (list.p[e - 1] == ' ' || list.p[e - 1] == '\t'))
-				e--;
-			if (e - st == 1 && list.p[st] == '*') {
-				if (exists)
-					return 1;
-				continue;
-			}
-			if (e - st > 2 && list.p[st] == 'W' && list.p[st + 1] == '/') {
-				if (!weak)
-					continue;
-				st += 2;
-			}
-			if (exists && e - st == tl && memcmp(list.p + st, tag, tl) == 0)
-				return 1;
-		}
+		close(fd);
+		if (n != (ssize_t)len)
+			return HANDLER_CLOSE;
+		c->out.len += (size_t)len;
+		return HANDLER_DONE;
 	}
-	return seen ? 0 : -1;
+	c->file.fd = fd;
+	c->file.off = (off_t)first;
+	c->file.end = (off_t)(first + len);
+	c->src = &file_source;
+	return HANDLER_DONE;
 }
 
-static int date_field(const struct conn *c, const char *name, time_t *t)
+/* Collects the entries of directory d for an autoindex page, within the
+ * page's budget.  Returns 0 or -1 (no memory). */
+static int read_entries(struct conn *c, DIR *d, struct dir_entry **vp, size_t *np, size_t *budget,
+			size_t *more, int *truncated)
 {
-	const struct header_field *f = request_field(&c->req, name);
-
-	return f != NULL && response_parse_date(f->value.p, f->value.len, t) == 0;
-}
-
-int file_preconditions(struct conn *c, const struct stat *st)
-{
-	int safe = c->req.method_id == METHOD_GET || c->req.method_id == METHOD_HEAD;
-	char etag[64] = "";
-	time_t t;
-	int r;
-
-	if (st != NULL)
-		make_etag(st, etag, sizeof(etag));
-	/* RFC 9110 13.2.2, steps 1 to 4. */
-	r = tag_list(c, "If-Match", etag, st != NULL, 0);
-	if (r == 0)
-		return 412;
-	if (r < 0 && st != NULL && date_field(c, "If-Unmodified-Since", &t) && st->st_mtime > t)
-		return 412;
-	r = tag_list(c, "If-None-Match", etag, st != NULL, 1);
-	if (r == 1)
-		return safe ? 304 : 412;
-	/* A date later than our clock cannot come from this server: such an
-	 * If-Modified-Since is ignored (RFC 9110 13.1.3). */
-	if (r < 0 && safe && st != NULL && date_field(c, "If-Modified-Since", &t) && t <= c->sv->now &&
-	    st->st_mtime <= t)
-		return 304;
-	return 0;
-}
-
-/* If-Range: the range applies only while the validator still matches. */
-static int if_range_ok(struct conn *c, const struct stat *st, const char *etag, const char *lm)
-{
-	const struct header_field *f = request_field(&c->req, "If-Range");
-
-	if (f == NULL)
-		return 1;
-	if (f->value.len && f->value.p[0] == '"')
-		return f->value.len == strlen(etag) && memcmp(f->value.p, etag, f->value.len) == 0;
-	(void)st;
-	return f->value.len == strlen(lm) && memcmp(f->value.p, lm, f->value.len) == 0;
-}
-
-static void autoindex(struct conn *c)
-{
-	DIR *d = opendir(c->fspath);
 	struct dir_entry *v = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, scanned = 0;
 	struct dirent *de;
-	struct obuf body = { 0 };
-	int status = 500;
-	size_t budget = 4096 + 12 * strlen(c->path), more = 0, scanned = 0;
+	int oom = 0;
 
-	if (d == NULL) {
-		http_error(c, errno_status(errno));
-		return;
-	}
 	while ((de = readdir(d)) != NULL && scanned++ < AUTOINDEX_SCAN_MAX) {
 		struct stat st;
 		size_t cost = AUTOINDEX_ENTRY_COST(strlen(de->d_name));
 
 		if (de->d_name[0] == '.')
 			continue; /* ".", ".." and hidden files */
-		if (n >= AUTOINDEX_MAX_ENTRIES || budget + cost > AUTOINDEX_MAX_BYTES) {
-			more++;
+		if (n >= AUTOINDEX_MAX_ENTRIES || *budget + cost > AUTOINDEX_MAX_BYTES) {
+			(*more)++;
 			continue;
 		}
 		if (fstatat(dirfd(d), de->d_name, &st, c->loc->disable_symlinks ? AT_SYMLINK_NOFOLLOW : 0) < 0)
@@ -306,83 +260,95 @@ static void autoindex(struct conn *c)
 			size_t ncap = cap ? cap * 2 : 64;
 			struct dir_entry *nv = realloc(v, ncap * sizeof(*v));
 
-			if (nv == NULL)
-				goto out;
+			if (nv == NULL) {
+				oom = 1;
+				break;
+			}
 			v = nv;
 			cap = ncap;
 		}
 		v[n].name = strdup(de->d_name);
-		if (v[n].name == NULL)
-			goto out;
+		if (v[n].name == NULL) {
+			oom = 1;
+			break;
+		}
 		v[n].is_dir = S_ISDIR(st.st_mode);
 		v[n].size = (uint64_t)st.st_size;
 		v[n].mtime = st.st_mtime;
-		budget += cost;
+		*budget += cost;
 		n++;
 	}
+	*vp = v;
+	*np = n;
+	*truncated = de != NULL;
+	return oom ? -1 : 0;
+}
+
+static int autoindex(struct conn *c)
+{
+	DIR *d = opendir(c->fspath);
+	struct dir_entry *v = NULL;
+	struct obuf body = { 0 };
+	size_t n = 0, more = 0, budget = AUTOINDEX_HEAD_ROOM + 12 * strlen(c->path);
+	int r = 500, truncated;
+
+	if (d == NULL)
+		return errno_status(errno);
+	if (read_entries(c, d, &v, &n, &budget, &more, &truncated) < 0)
+		goto out;
 	response_sort_entries(v, n);
 	body.cap = budget + 256;
 	body.p = malloc(body.cap);
 	if (body.p == NULL)
 		goto out;
-	response_autoindex(&body, c->path, v, n, more, de != NULL);
+	response_autoindex(&body, c->path, v, n, more, truncated);
 	if (body.overflow)
 		goto out;
-	/* Grow the output buffer for this response; http_reset shrinks it. */
-	if (c->out.cap < body.len + 4096) {
-		char *p = realloc(c->out.p, body.len + 4096);
-
-		if (p == NULL)
-			goto out;
-		c->out.p = p;
-		c->out.cap = body.len + 4096;
-	}
-	http_begin(c, 200);
-	if (c->state == CONN_CLOSE)
-		goto out_nostatus;
-	http_end_head(c, "text/html", (int64_t)body.len);
-	if (!c->head_only)
-		obuf_add(&c->out, body.p, body.len);
-	status = 0;
+	/* The connection gives the grown buffer back after the response. */
+	if (reply_reserve(c, body.len + AUTOINDEX_HEAD_ROOM) < 0)
+		goto out;
+	r = HANDLER_CLOSE;
+	if (reply_begin(c, 200) < 0)
+		goto out;
+	reply_end_head(c, "text/html", (int64_t)body.len);
+	reply_body(c, body.p, body.len);
+	r = HANDLER_DONE;
 out:
-	if (status)
-		http_error(c, status);
-out_nostatus:
 	for (size_t i = 0; i < n; i++)
 		free((void *)v[i].name);
 	free(v);
 	free(body.p);
 	closedir(d);
+	return r;
 }
 
-/* Serves a directory URI: slash redirect, index files, autoindex. */
-static void directory(struct conn *c, int orig)
+/* A directory URI without its slash: 301 to the URI with it. */
+static int slash_redirect(struct conn *c, size_t plen)
+{
+	char loc[PATH_BUF * 3 + 2];
+	size_t n = uri_encode_path(c->path, plen, loc, sizeof(loc) - 2);
+
+	if (n == (size_t)-1)
+		return 414;
+	loc[n++] = '/';
+	loc[n] = '\0';
+	if (c->query[0] && n + 1 + strlen(c->query) < sizeof(loc)) {
+		loc[n++] = '?';
+		strcpy(loc + n, c->query);
+	}
+	return reply_page(c, 301, "Location", loc) < 0 ? HANDLER_CLOSE : HANDLER_DONE;
+}
+
+/* Serves a directory URI: slash redirect, index files (an internal
+ * redirect: the index may be a script), autoindex. */
+static int directory(struct conn *c)
 {
 	size_t plen = strlen(c->path), flen = strlen(c->fspath);
 	const struct loc_conf *lc = c->loc;
 	struct stat st;
 
-	if (orig != 200) {
-		fail(c, 404, orig);
-		return;
-	}
-	if (plen == 0 || c->path[plen - 1] != '/') {
-		char loc[PATH_BUF * 3 + 2];
-		size_t n = uri_encode_path(c->path, plen, loc, sizeof(loc) - 2);
-
-		if (n == (size_t)-1) {
-			http_error(c, 414);
-			return;
-		}
-		loc[n++] = '/';
-		loc[n] = '\0';
-		if (c->query[0] && n + 1 + strlen(c->query) < sizeof(loc)) {
-			loc[n++] = '?';
-			strcpy(loc + n, c->query);
-		}
-		http_redirect(c, 301, loc);
-		return;
-	}
+	if (plen == 0 || c->path[plen - 1] != '/')
+		return slash_redirect(c, plen);
 	for (size_t i = 0; i < lc->nindex; i++) {
 		size_t il = strlen(lc->index[i]);
 
@@ -391,101 +357,73 @@ static void directory(struct conn *c, int orig)
 		snprintf(c->fspath + flen, sizeof(c->fspath) - flen, "%s%s",
 			 c->fspath[flen - 1] == '/' ? "" : "/", lc->index[i]);
 		if (stat(c->fspath, &st) == 0 && S_ISREG(st.st_mode)) {
-			/* An internal redirect to the index file (it may be a script). */
 			memcpy(c->path + plen, lc->index[i], il + 1);
-			http_dispatch(c);
-			return;
+			return HANDLER_AGAIN;
 		}
 		c->fspath[flen] = '\0';
 	}
-	if (lc->autoindex) {
-		autoindex(c);
-		return;
-	}
-	http_error(c, 403);
+	return lc->autoindex ? autoindex(c) : 403;
 }
 
-void file_serve(struct conn *c, int orig)
+/* 304: the validators, no body. */
+static int not_modified(struct conn *c, const char *etag, const char *lm)
 {
-	struct stat st;
-	char etag[64], lm[32];
-	const char *ctype;
-	int fd, status = orig, r;
-	uint64_t first = 0, last = 0;
-	off_t size;
+	if (reply_begin(c, 304) < 0)
+		return HANDLER_CLOSE;
+	obuf_printf(&c->out, "ETag: %s\r\nLast-Modified: %s\r\n", etag, lm);
+	reply_end_head(c, NULL, -1);
+	return HANDLER_DONE;
+}
 
-	if (stored_dot_file(c)) {
-		fail(c, 404, orig);
-		return;
-	}
-	if ((r = symlinks_ok(c)) != 0) {
-		fail(c, r, orig);
-		return;
-	}
-	if (stat(c->fspath, &st) < 0) {
-		fail(c, errno_status(errno), orig);
-		return;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		directory(c, orig);
-		return;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		fail(c, 403, orig);
-		return;
-	}
-	fd = open(c->fspath, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		fail(c, errno_status(errno), orig);
-		return;
-	}
-	size = st.st_size;
-	make_etag(&st, etag, sizeof(etag));
-	response_date(st.st_mtime, lm);
-	ctype = config_mime(c->srv->types, c->path);
+/* Preconditions and Range for a GET/HEAD of a file of size bytes.
+ * Returns 200 or 206 (with *first, *last set), or the status that
+ * answers instead: 304, 412, 416. */
+static int conditions(struct conn *c, const struct stat *st, const char *etag, const char *lm,
+		      uint64_t *first, uint64_t *last)
+{
+	const struct header_field *rf = request_field(&c->req, "Range");
+	struct cond_res res = { 1, st->st_mtime, etag };
+	int pre = cond_check(&c->req, &res, c->sv->now), r;
 
-	if (orig == 200) {
-		const struct header_field *rf = request_field(&c->req, "Range");
+	if (pre != 0)
+		return pre;
+	if (rf == NULL || c->req.method_id != METHOD_GET || !cond_if_range(&c->req, etag, lm))
+		return 200;
+	r = range_parse(rf->value, (uint64_t)st->st_size, first, last);
+	if (r < 0)
+		return 416;
+	return r == 1 ? 206 : 200;
+}
 
-		int pre = file_preconditions(c, &st);
+/* Answers with the regular file fd (taken over) as the body of status
+ * orig (200, or an error page's status). */
+static int send_file(struct conn *c, int fd, const struct stat *st, int orig)
+{
+	char etag[COND_ETAG_MAX], lm[32], cr[48];
+	const char *ctype = config_mime(c->srv->types, c->path);
+	uint64_t size = (uint64_t)st->st_size, first = 0, last = 0;
+	int status = orig;
 
-		if (pre == 412) {
-			close(fd);
-			http_error(c, 412);
-			return;
-		}
-		if (pre == 304) {
-			close(fd);
-			http_begin(c, 304);
-			if (c->state == CONN_CLOSE)
-				return;
-			obuf_printf(&c->out, "ETag: %s\r\nLast-Modified: %s\r\n", etag, lm);
-			http_end_head(c, NULL, -1);
-			return;
-		}
-		if (rf != NULL && c->req.method_id == METHOD_GET && if_range_ok(c, &st, etag, lm)) {
-			r = range_parse(rf->value, (uint64_t)size, &first, &last);
-			if (r < 0) {
-				char cr[48];
-
-				close(fd);
-				snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
-				http_page(c, 416, "Content-Range", cr);
-				return;
-			}
-			if (r == 1)
-				status = 206;
-		}
+	cond_etag(st->st_mtime, size, etag, sizeof(etag));
+	response_date(st->st_mtime, lm);
+	if (orig == 200)
+		status = conditions(c, st, etag, lm, &first, &last);
+	if (orig == 200 && status != 200 && status != 206) {
+		close(fd);
+		if (status == 304)
+			return not_modified(c, etag, lm);
+		if (status != 416)
+			return status;
+		snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
+		return reply_page(c, 416, "Content-Range", cr) < 0 ? HANDLER_CLOSE : HANDLER_DONE;
 	}
 	if (status != 206) {
 		first = 0;
-		last = size ? (uint64_t)size - 1 : 0;
+		last = size ? size - 1 : 0;
 	}
-
-	http_begin(c, status);
-	if (c->state == CONN_CLOSE) {
+	if (reply_begin(c, status) < 0) {
 		close(fd);
-		return;
+		return HANDLER_CLOSE;
 	}
 	if (orig == 200)
 		obuf_printf(&c->out, "Last-Modified: %s\r\nETag: %s\r\nAccept-Ranges: bytes\r\n", lm, etag);
@@ -495,73 +433,70 @@ void file_serve(struct conn *c, int orig)
 			    (unsigned long long)last, (unsigned long long)size);
 	if (status == 405 && c->allow[0])
 		obuf_printf(&c->out, "Allow: %s\r\n", c->allow);
-	{
-		uint64_t len = size ? last - first + 1 : 0;
+	reply_end_head(c, ctype, (int64_t)(size ? last - first + 1 : 0));
+	return file_body(c, fd, first, size ? last - first + 1 : 0);
+}
 
-		http_end_head(c, ctype, (int64_t)len);
-		if (c->head_only || len == 0) {
-			close(fd);
-			return;
-		}
-		/* Small bodies ride in the same write as the head. */
-		if (len <= c->out.cap - c->out.len) {
-			ssize_t n = pread(fd, c->out.p + c->out.len, (size_t)len, (off_t)first);
+/* c->fspath as the body of status orig.  A directory is served only for
+ * a plain GET/HEAD (orig 200). */
+static int serve(struct conn *c, int orig)
+{
+	struct stat st;
+	int fd, r;
 
-			close(fd);
-			if (n != (ssize_t)len) {
-				conn_close(c);
-				return;
-			}
-			c->out.len += (size_t)len;
-			return;
-		}
-		c->file_fd = fd;
-		c->file_off = (off_t)first;
-		c->file_end = (off_t)(last + 1);
-	}
+	if (stored_dot_file(c))
+		return 404;
+	if ((r = symlinks_ok(c)) != 0)
+		return r;
+	if (stat(c->fspath, &st) < 0)
+		return errno_status(errno);
+	if (S_ISDIR(st.st_mode))
+		return orig == 200 ? directory(c) : 404;
+	if (!S_ISREG(st.st_mode))
+		return 403;
+	fd = open(c->fspath, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return errno_status(errno);
+	return send_file(c, fd, &st, orig);
+}
+
+int file_serve(struct conn *c)
+{
+	return serve(c, 200);
+}
+
+int file_error_page(struct conn *c, int status)
+{
+	return serve(c, status);
 }
 
 /* DELETE resolves the path below its configured directory without
  * following any symbolic link: a linked directory cannot lead outside;
  * a symbolic link itself is removed, never what it points to. */
-void file_delete(struct conn *c)
+int file_delete(struct conn *c)
 {
 	struct stat st;
 	const char *leaf;
-	int pre, dfd;
+	int dfd, st_code = 0;
 
-	if (stored_dot_file(c)) {
-		http_error(c, 404);
-		return;
-	}
+	if (stored_dot_file(c))
+		return 404;
 	dfd = open_parent(c, &leaf);
-	if (dfd < 0) {
-		http_error(c, errno == ELOOP || errno == EXDEV ? 404 : errno_status(errno));
-		return;
-	}
-	if (*leaf == '\0' || fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		http_error(c, *leaf ? errno_status(errno) : 409);
-		close(dfd);
-		return;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(dfd);
-		http_error(c, 409);
-		return;
-	}
-	if ((pre = file_preconditions(c, &st)) != 0) {
-		close(dfd);
-		http_error(c, 412);
-		return;
-	}
-	if (unlinkat(dfd, leaf, 0) < 0) {
-		close(dfd);
-		http_error(c, errno_status(errno));
-		return;
-	}
+	if (dfd < 0)
+		return errno == ELOOP || errno == EXDEV ? 404 : errno_status(errno);
+	if (*leaf == '\0' || fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		st_code = *leaf ? errno_status(errno) : 409;
+	else if (S_ISDIR(st.st_mode))
+		st_code = 409;
+	else if (cond_check_stat(&c->req, &st, c->sv->now) != 0)
+		st_code = 412;
+	else if (unlinkat(dfd, leaf, 0) < 0)
+		st_code = errno_status(errno);
 	close(dfd);
-	http_begin(c, 204);
-	if (c->state == CONN_CLOSE)
-		return;
-	http_end_head(c, NULL, -1);
+	if (st_code != 0)
+		return st_code;
+	if (reply_begin(c, 204) < 0)
+		return HANDLER_CLOSE;
+	reply_end_head(c, NULL, -1);
+	return HANDLER_DONE;
 }

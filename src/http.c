@@ -1,173 +1,51 @@
-/* Request handling once a head is parsed: routing, method rules, body
- * decisions, and the helpers that build response heads. */
-#include "server.h"
+/* Request handling once a head is parsed: routing, method rules, the
+ * body decision, dispatch to the handlers (file, upload, CGI, OPTIONS,
+ * return), internal redirects, and the one place where an error status
+ * becomes a page.  Handlers return what happened; nothing here moves
+ * the connection's state. */
+#include "http.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "cgi.h"
+#include "file.h"
+#include "log.h"
+#include "reply.h"
 #include "route.h"
+#include "server.h"
+#include "upload.h"
 #include "uri.h"
 
-static int out_ready(struct conn *c)
-{
-	if (c->out.p == NULL) {
-		c->out.p = malloc(OUT_BUF_SIZE);
-		if (c->out.p == NULL)
-			return -1;
-		c->out.cap = OUT_BUF_SIZE;
-	}
-	c->out.len = 0;
-	c->out.overflow = 0;
-	c->out_off = 0;
-	return 0;
-}
+/* Internal redirects (directory index, CGI Location) one request may
+ * take in all; CGI ones alone stop at CGI_REDIRECTS_MAX (cgi.c). */
+#define HTTP_REDIRECTS_MAX 32
 
-/* Starts a response: status line, Date, Server. */
-void http_begin(struct conn *c, int status)
-{
-	if (out_ready(c) < 0) {
-		conn_close(c);
-		return;
-	}
-	c->status = status;
-	c->sent = 0;
-	response_start(&c->out, status, c->sv->now);
-}
-
-/* Ends the head: Content-Type, Content-Length (when length >= 0),
- * Connection, blank line.  The response is then written. */
-void http_end_head(struct conn *c, const char *ctype, int64_t length)
-{
-	/* RFC 9110 6.4.1 / 8.6: these never carry content, so no length and
-	 * nothing after the head (head_only makes callers add no body). */
-	if (c->status == 204 || c->status == 304 || c->status < 200) {
-		c->head_only = 1;
-		ctype = NULL;
-		length = -1;
-	}
-	if (ctype != NULL)
-		obuf_printf(&c->out, "Content-Type: %s\r\n", ctype);
-	if (length >= 0)
-		obuf_printf(&c->out, "Content-Length: %lld\r\n", (long long)length);
-	if (!c->keep_alive)
-		obuf_str(&c->out, "Connection: close\r\n");
-	else if (c->req.minor == 0)
-		obuf_str(&c->out, "Connection: keep-alive\r\n");
-	obuf_str(&c->out, "\r\n");
-	c->head_bytes = c->out.len;
-	c->state = CONN_WRITE;
-	c->wait_cgi = 0;
-	conn_set_deadline(c, conn_conf(c)->send_timeout_ms);
-}
-
-void http_simple(struct conn *c, int status, const char *ctype, const char *body, size_t n)
-{
-	http_begin(c, status);
-	if (c->state == CONN_CLOSE)
-		return;
-	http_end_head(c, ctype, (int64_t)n);
-	if (!c->head_only)
-		obuf_add(&c->out, body, n);
-}
-
-/* The body of an error or redirect page goes after the head, which needs
- * its length first: build it at the end of the buffer, then move it. */
-void http_page(struct conn *c, int status, const char *extra_hdr, const char *extra_val)
-{
-	struct obuf body;
-	char tmp[1024];
-
-	body = (struct obuf){ .p = tmp, .cap = sizeof(tmp) };
-	response_error_body(&body, status);
-	http_begin(c, status);
-	if (c->state == CONN_CLOSE)
-		return;
-	if (extra_hdr != NULL)
-		obuf_printf(&c->out, "%s: %s\r\n", extra_hdr, extra_val);
-	http_end_head(c, "text/html", (int64_t)body.len);
-	if (!c->head_only)
-		obuf_add(&c->out, body.p, body.len);
-}
-
-/* The methods lc really serves: its allow_methods, less PUT without an
- * upload_store and POST with neither a store nor a script. */
-static unsigned allow_mask(const struct loc_conf *lc)
-{
-	unsigned m = lc->methods;
-
-	if (lc->upload_store == NULL) {
-		m &= ~(unsigned)M_PUT;
-		if (lc->ncgi == 0)
-			m &= ~(unsigned)M_POST;
-	}
-	return m;
-}
-
-/* Writes the Allow value for the methods in m (and OPTIONS when options
- * is set) to out[0..n).  Returns its length. */
-static size_t allow_format(unsigned m, int options, char *out, size_t n)
-{
-	size_t len = 0;
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} names[] = { { M_GET, "GET" }, { M_HEAD, "HEAD" }, { M_POST, "POST" },
-		      { M_PUT, "PUT" }, { M_DELETE, "DELETE" }, { 0, "OPTIONS" } };
-
-	out[0] = '\0';
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		size_t l = strlen(names[i].name);
-
-		if (!(names[i].bit ? (m & names[i].bit) != 0 : options) || len + l + 3 > n)
-			continue;
-		if (len) {
-			memcpy(out + len, ", ", 2);
-			len += 2;
-		}
-		memcpy(out + len, names[i].name, l + 1);
-		len += l;
-	}
-	return len;
-}
-
-size_t http_allow(const struct conn *c, char *out, size_t n)
-{
-	if (c->loc == NULL)
-		return 0;
-	return allow_format(allow_mask(c->loc), 0, out, n);
-}
+static int dispatch(struct conn *c);
 
 /* RFC 9110 9.3.7: OPTIONS is answered, never refused: 204 with what the
  * target's location allows (the same list as a 405's Allow) plus OPTIONS.
- * For "*" the list covers the server as a whole: its own settings and
- * every location that is not a `return`. */
-static void options_reply(struct conn *c)
+ * For "*" the list covers the server as a whole. */
+static int options_reply(struct conn *c)
 {
-	char allow[64];
-	unsigned m;
+	char allow[ROUTE_ALLOW_MAX];
+	int star = c->req.target.len == 1 && c->req.target.p[0] == '*';
+	unsigned m = star ? route_allow_server(c->srv) : route_allow_mask(c->loc);
 
-	if (c->req.target.len == 1 && c->req.target.p[0] == '*') {
-		m = allow_mask(&c->srv->srv);
-		for (size_t i = 0; i < c->srv->nlocs; i++)
-			if (c->srv->locs[i].ret_code == 0)
-				m |= allow_mask(&c->srv->locs[i]);
-	} else {
-		m = allow_mask(c->loc);
-	}
-	allow_format(m, 1, allow, sizeof(allow));
-	http_begin(c, 204);
-	if (c->state == CONN_CLOSE)
-		return;
+	route_allow_format(m, 1, allow, sizeof(allow));
+	if (reply_begin(c, 204) < 0)
+		return HANDLER_CLOSE;
 	obuf_printf(&c->out, "Allow: %s\r\n", allow);
-	http_end_head(c, NULL, -1);
+	reply_end_head(c, NULL, -1);
+	return HANDLER_DONE;
 }
 
-/* Serves the configured error_page for status, if any and if it is a
- * readable file.  Returns 1 when it did. */
-static int custom_error(struct conn *c, int status)
+/* Serves the configured error_page for status if it is a readable file
+ * that is not a script.  Returns HANDLER_DONE or HANDLER_CLOSE when it
+ * did, else a positive status (then the built-in page is used). */
+static int error_page(struct conn *c, int status)
 {
 	const struct server_conf *srv = c->srv ? c->srv : c->ls->def;
 	const struct loc_conf *lc = c->loc ? c->loc : &srv->srv;
@@ -176,98 +54,66 @@ static int custom_error(struct conn *c, int status)
 	struct stat st;
 	size_t n;
 
-	if (uri == NULL || c->in_error_page)
-		return 0;
+	if (uri == NULL)
+		return status;
 	n = strlen(uri);
 	elc = route_location(srv, uri, n);
 	if (n >= sizeof(c->path) || route_fs_path(elc, uri, n, c->fspath, sizeof(c->fspath)) < 0)
-		return 0;
+		return status;
 	if (stat(c->fspath, &st) < 0 || !S_ISREG(st.st_mode))
-		return 0;
+		return status;
 	/* A script named as an error page is not run: its source must never
 	 * be sent as a page either, so the built-in page is used. */
 	if (route_cgi(elc, uri, n) != NULL)
-		return 0;
-	if (status == 405)
-		http_allow(c, c->allow, sizeof(c->allow)); /* the target's, not the page's */
+		return status;
+	if (status == 405 && c->loc != NULL) /* the target's methods, not the page's */
+		route_allow_format(route_allow_mask(c->loc), 0, c->allow, sizeof(c->allow));
 	memcpy(c->path, uri, n + 1);
-	c->in_error_page = 1;
 	c->srv = srv;
 	c->loc = elc;
-	file_serve(c, status);
-	return 1;
+	return file_error_page(c, status);
 }
 
-void http_error(struct conn *c, int status)
+/* Errors about the request itself end the connection. */
+static int ends_connection(int status)
 {
-	char allow[64];
-
-	http_reset(c);
-	if (!c->body_done)
-		c->keep_alive = 0;
-	/* Errors about the request itself end the connection. */
-	if (status == 400 || status == 408 || status == 413 || status == 414 || status == 431 ||
-	    status == 505)
-		c->keep_alive = 0;
-	if (custom_error(c, status))
-		return;
-	if (status == 405) {
-		http_allow(c, allow, sizeof(allow));
-		http_page(c, status, "Allow", allow);
-	} else
-		http_page(c, status, NULL, NULL);
+	return status == 400 || status == 408 || status == 413 || status == 414 || status == 431 ||
+	       status == 505;
 }
 
-void http_redirect(struct conn *c, int status, const char *location)
+int http_error(struct conn *c, int status)
 {
-	http_page(c, status, "Location", location);
+	char allow[ROUTE_ALLOW_MAX] = "";
+	int r;
+
+	http_request_free(c);
+	if (!c->body_done || ends_connection(status))
+		c->keep_alive = 0;
+	r = error_page(c, status);
+	if (r <= 0)
+		return r;
+	if (status == 405 && c->loc != NULL)
+		route_allow_format(route_allow_mask(c->loc), 0, allow, sizeof(allow));
+	if (reply_page(c, status, status == 405 ? "Allow" : NULL, allow) < 0)
+		return HANDLER_CLOSE;
+	return HANDLER_DONE;
 }
 
 /* `return CODE [URL|TEXT]` */
-static void do_return(struct conn *c)
+static int do_return(struct conn *c)
 {
 	const struct loc_conf *lc = c->loc;
-	int code = lc->ret_code;
+	int code = lc->ret_code, r;
 
-	if (code == 301 || code == 302 || code == 303 || code == 307 || code == 308) {
-		http_redirect(c, code, lc->ret_arg ? lc->ret_arg : "");
-		return;
-	}
-	if (lc->ret_arg != NULL) {
-		http_simple(c, code, "text/plain", lc->ret_arg, strlen(lc->ret_arg));
-		return;
-	}
-	if (code >= 400)
-		http_error(c, code);
+	if (code == 301 || code == 302 || code == 303 || code == 307 || code == 308)
+		r = reply_page(c, code, "Location", lc->ret_arg ? lc->ret_arg : "");
+	else if (lc->ret_arg != NULL)
+		r = reply_simple(c, code, "text/plain", lc->ret_arg, strlen(lc->ret_arg));
+	else if (code >= 400)
+		return code;
 	else
-		http_simple(c, code, "text/plain", "", 0);
-}
-
-/* Copies a header value (truncated) into out, "" when absent. */
-static void copy_field(const struct conn *c, const char *name, char *out, size_t n)
-{
-	const struct header_field *f = request_field(&c->req, name);
-	size_t len = f ? f->value.len : 0;
-
-	if (len > n - 1)
-		len = n - 1;
-	if (len)
-		memcpy(out, f->value.p, len);
-	out[len] = '\0';
-}
-
-/* Copies the request line, Referer and User-Agent for the access log. */
-static void keep_log_fields(struct conn *c)
-{
-	const char *p = c->req.method.p;
-	size_t n = 0, max = c->in_len - (size_t)(p - c->in);
-
-	while (n < max && p[n] != '\r' && p[n] != '\n' && n < sizeof(c->log_line) - 1)
-		n++;
-	memcpy(c->log_line, p, n);
-	c->log_line[n] = '\0';
-	copy_field(c, "Referer", c->log_ref, sizeof(c->log_ref));
-	copy_field(c, "User-Agent", c->log_ua, sizeof(c->log_ua));
+		r = reply_simple(c, code, "text/plain", "", 0);
+	return r < 0 ? HANDLER_CLOSE : HANDLER_DONE;
 }
 
 /* Does p[0..n) hold a segment that starts with a dot? */
@@ -279,7 +125,10 @@ static int dot_segment(const char *p, size_t n)
 	return 0;
 }
 
-int http_route(struct conn *c, size_t plen)
+/* Picks c->loc for c->path (plen bytes) and maps c->fspath.  Returns 0,
+ * or 404 for a URI that would leave an alias/upload directory, 414 when
+ * the file-system path does not fit. */
+static int route_path(struct conn *c, size_t plen)
 {
 	const struct loc_conf *lc = route_location(c->srv, c->path, plen);
 	size_t n = strlen(lc->prefix);
@@ -330,112 +179,34 @@ static struct slice target_host(const struct request_head *rq)
 	return h;
 }
 
-/* Sets up the body phase (or its absence) after the sink was chosen. */
-static void start_body(struct conn *c)
+static void pick_server(struct conn *c, struct slice host)
 {
-	if (c->body_done) {
-		if (c->sink && c->sink->end)
-			c->sink->end(c);
-		else
-			http_dispatch(c);
-		return;
-	}
-	c->state = CONN_READ_BODY;
-	conn_set_deadline(c, c->loc->body_timeout_ms);
-	if (c->req.expect_continue && c->req.minor >= 1) {
-		/* RFC 9110 10.1.1: tell the client to send the body. */
-		if (out_ready(c) < 0) {
-			conn_close(c);
-			return;
-		}
-		obuf_str(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
-		c->interim = 1;
-		c->state = CONN_WRITE;
-	}
-}
-
-void http_handle_head(struct conn *c)
-{
-	struct request_head *rq = &c->req;
-	struct slice q = { 0 };
-	size_t plen;
-	unsigned bit;
-	int st;
-
-	c->keep_alive = rq->keep_alive;
-	c->head_only = rq->method_id == METHOD_HEAD;
-	c->body_left = rq->framing == FRAMING_LENGTH ? rq->content_length : 0;
-	c->body_done = rq->framing == FRAMING_NONE ||
-		       (rq->framing == FRAMING_LENGTH && rq->content_length == 0);
-	c->body_total = 0;
-	memset(&c->chunk, 0, sizeof(c->chunk));
-	c->sink = NULL;
-	c->in_error_page = 0;
-	c->redirects = 0;
-	c->srv = NULL;
-	c->loc = NULL;
-	keep_log_fields(c);
-
-	if (rq->target.len == 1 && rq->target.p[0] == '*') {
-		/* Asterisk-form (RFC 9112 3.2.4) exists only for OPTIONS: it
-		 * asks about the server as a whole. */
-		c->srv = route_server(c->sv->cf, c->laddr, c->lport, rq->host);
-		if (c->srv == NULL)
-			c->srv = c->ls->def;
-		c->loc = &c->srv->srv;
-		if (rq->method_id != METHOD_OPTIONS)
-			http_error(c, 400);
-		else if (rq->framing == FRAMING_LENGTH && c->loc->max_body &&
-			 rq->content_length > c->loc->max_body)
-			http_error(c, 413);
-		else
-			start_body(c); /* a body is read and dropped, then answered */
-		return;
-	}
-	st = uri_normalize(rq->target, c->path, sizeof(c->path), &plen, &q);
-	if (st != 0) {
-		http_error(c, st);
-		return;
-	}
-	if (q.len >= sizeof(c->query)) {
-		http_error(c, 414);
-		return;
-	}
-	if (q.len)
-		memcpy(c->query, q.p, q.len);
-	c->query[q.len] = '\0';
-
-	c->srv = route_server(c->sv->cf, c->laddr, c->lport, target_host(rq));
+	c->srv = route_server(c->sv->cf, c->laddr, c->lport, host);
 	if (c->srv == NULL)
 		c->srv = c->ls->def;
-	st = http_route(c, plen);
+}
 
-	if (rq->method_id == METHOD_UNKNOWN) {
-		http_error(c, 501);
-		return;
-	}
-	if (c->loc->ret_code) {
-		if (!c->body_done)
-			c->keep_alive = 0;
-		do_return(c);
-		return;
-	}
-	bit = route_method_bit(rq->method);
-	/* OPTIONS is always allowed; allow_methods cannot switch it off. */
-	if (rq->method_id != METHOD_OPTIONS && (bit == 0 || !(c->loc->methods & bit))) {
-		http_error(c, 405);
-		return;
-	}
-	if (rq->framing == FRAMING_LENGTH && c->loc->max_body && rq->content_length > c->loc->max_body) {
-		http_error(c, 413);
-		return;
-	}
-	if (st != 0) {
-		http_error(c, st);
-		return;
-	}
+static int too_large(const struct conn *c)
+{
+	return c->req.framing == FRAMING_LENGTH && c->loc->max_body &&
+	       c->req.content_length > c->loc->max_body;
+}
 
-	switch (rq->method_id) {
+/* The whole body is in: its sink's end, or the handler for a request
+ * whose body was dropped (or that had none). */
+static int body_end(struct conn *c)
+{
+	if (c->sink != NULL && c->sink->end != NULL)
+		return c->sink->end(c);
+	return dispatch(c);
+}
+
+/* The handler chosen at the head (its body sink), then the body phase. */
+static int begin(struct conn *c)
+{
+	int st = 0;
+
+	switch (c->req.method_id) {
 	case METHOD_GET:
 	case METHOD_HEAD:
 		if (cgi_match(c))
@@ -455,51 +226,142 @@ void http_handle_head(struct conn *c)
 	default:
 		break;
 	}
-	if (st != 0) {
-		http_error(c, st);
-		return;
-	}
-	start_body(c);
+	if (st != 0)
+		return st;
+	return c->body_done ? body_end(c) : HANDLER_BODY;
 }
 
-void http_dispatch(struct conn *c)
+/* Asterisk-form (RFC 9112 3.2.4) exists only for OPTIONS: it asks about
+ * the server as a whole; a body is read and dropped, then answered. */
+static int asterisk(struct conn *c)
 {
+	pick_server(c, c->req.host);
+	c->loc = &c->srv->srv;
+	if (c->req.method_id != METHOD_OPTIONS)
+		return 400;
+	if (too_large(c))
+		return 413;
+	return c->body_done ? body_end(c) : HANDLER_BODY;
+}
+
+static int head(struct conn *c)
+{
+	const struct request_head *rq = &c->req;
+	struct slice q = { 0 };
+	size_t plen;
+	unsigned bit;
+	int st, routed;
+
+	if (rq->target.len == 1 && rq->target.p[0] == '*')
+		return asterisk(c);
+	st = uri_normalize(rq->target, c->path, sizeof(c->path), &plen, &q);
+	if (st != 0)
+		return st;
+	if (q.len >= sizeof(c->query))
+		return 414;
+	if (q.len)
+		memcpy(c->query, q.p, q.len);
+	c->query[q.len] = '\0';
+	pick_server(c, target_host(rq));
+	routed = route_path(c, plen);
+	if (rq->method_id == METHOD_UNKNOWN)
+		return 501;
+	if (c->loc->ret_code) {
+		if (!c->body_done)
+			c->keep_alive = 0;
+		return do_return(c);
+	}
+	bit = route_method_bit(rq->method);
+	/* OPTIONS is always allowed; allow_methods cannot switch it off. */
+	if (rq->method_id != METHOD_OPTIONS && (bit == 0 || !(c->loc->methods & bit)))
+		return 405;
+	if (too_large(c))
+		return 413;
+	if (routed != 0)
+		return routed;
+	return begin(c);
+}
+
+/* The handler for a request whose body is in (or dropped). */
+static int dispatch(struct conn *c)
+{
+	int st;
+
 	switch (c->req.method_id) {
 	case METHOD_DELETE:
-		file_delete(c);
-		break;
+		return file_delete(c);
 	case METHOD_OPTIONS:
-		options_reply(c);
-		break;
+		return options_reply(c);
 	default:
-		if (cgi_match(c)) {
-			int st = cgi_begin(c);
-
-			if (st != 0)
-				http_error(c, st);
-			else if (c->sink && c->sink->end)
-				c->sink->end(c);
-			return;
-		}
-		file_serve(c, 200);
-		break;
+		if (!cgi_match(c))
+			return file_serve(c);
+		st = cgi_begin(c);
+		return st != 0 ? st : c->sink->end(c);
 	}
 }
 
-void http_reset(struct conn *c)
+/* RFC 3875 6.2.2: a CGI's local Location (set in c->path and c->query
+ * by the handler) is answered as a GET of that path. */
+static int local_redirect(struct conn *c)
 {
-	if (c->file_fd >= 0) {
-		close(c->file_fd);
-		c->file_fd = -1;
+	int st = route_path(c, strlen(c->path));
+
+	if (st != 0)
+		return st;
+	if (c->req.method_id != METHOD_HEAD) {
+		c->req.method_id = METHOD_GET;
+		c->req.method = SLICE_LIT("GET");
 	}
-	c->file_off = c->file_end = 0;
+	c->req.framing = FRAMING_NONE; /* the body was for the script */
+	if (c->loc->ret_code)
+		return 500;
+	if (!(c->loc->methods & M_GET))
+		return 405;
+	return dispatch(c);
+}
+
+/* Follows internal redirects (bounded) and turns an error status into
+ * its page: what is left is DONE, WAIT, BODY or CLOSE. */
+static int settle(struct conn *c, int r)
+{
+	for (int n = 0; r == HANDLER_AGAIN || r == HANDLER_REDIRECT; n++) {
+		if (n == HTTP_REDIRECTS_MAX) {
+			log_error("more than %d internal redirects for %s", HTTP_REDIRECTS_MAX, c->path);
+			r = 500;
+			break;
+		}
+		r = r == HANDLER_AGAIN ? dispatch(c) : local_redirect(c);
+	}
+	return r > 0 ? http_error(c, r) : r;
+}
+
+int http_head(struct conn *c)
+{
+	return settle(c, head(c));
+}
+
+int http_body_end(struct conn *c)
+{
+	return settle(c, body_end(c));
+}
+
+int http_resume(struct conn *c)
+{
+	return settle(c, c->wait != NULL ? c->wait->resume(c) : HANDLER_WAIT);
+}
+
+int http_expire(struct conn *c)
+{
+	return settle(c, c->wait != NULL ? c->wait->expire(c) : 504);
+}
+
+void http_request_free(struct conn *c)
+{
+	if (c->src != NULL && c->src->free != NULL)
+		c->src->free(c);
+	c->src = NULL;
+	c->src_end = 0;
+	c->wait = NULL;
 	upload_free(c);
 	cgi_free(c);
-	c->wait_cgi = 0;
-	c->interim = 0;
-	if (c->out.cap > OUT_BUF_SIZE && c->state != CONN_WRITE) {
-		/* A large autoindex page grew the buffer: give it back. */
-		free(c->out.p);
-		c->out = (struct obuf){ 0 };
-	}
 }

@@ -1,11 +1,16 @@
-/* Error log (stderr or a file) and access log (combined format). */
-#include "server.h"
+/* The error log (stderr or a file) and the access log (combined
+ * format): the copies of a request's line, Referer and User-Agent it
+ * needs, and the line itself. */
+#include "log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "conn.h"
+#include "response.h"
+#include "server.h"
 
 static int error_fd = 2;
 
@@ -49,10 +54,50 @@ static void esc(char *out, size_t n, const char *s)
 	out[j] = '\0';
 }
 
+/* Copies a header value (truncated) into out, "" when absent. */
+static void copy_field(const struct conn *c, const char *name, char *out, size_t n)
+{
+	const struct header_field *f = request_field(&c->req, name);
+	size_t len = f ? f->value.len : 0;
+
+	if (len > n - 1)
+		len = n - 1;
+	if (len)
+		memcpy(out, f->value.p, len);
+	out[len] = '\0';
+}
+
+/* Copies the line at p (at most max bytes, up to CR or LF). */
+static void copy_line(struct conn *c, const char *p, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && p[n] != '\r' && p[n] != '\n' && n < sizeof(c->log_line) - 1)
+		n++;
+	memcpy(c->log_line, p, n);
+	c->log_line[n] = '\0';
+}
+
+void log_keep_request(struct conn *c)
+{
+	const char *p = c->req.method.p;
+
+	copy_line(c, p, c->in_len - (size_t)(p - c->in));
+	copy_field(c, "Referer", c->log_ref, sizeof(c->log_ref));
+	copy_field(c, "User-Agent", c->log_ua, sizeof(c->log_ua));
+}
+
+void log_keep_first_line(struct conn *c)
+{
+	size_t i = 0;
+
+	while (i < c->in_len && (c->in[i] == '\r' || c->in[i] == '\n'))
+		i++;
+	copy_line(c, c->in + i, c->in_len - i);
+}
+
 void log_access(struct conn *c)
 {
-	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 	const struct server_conf *srv = c->srv ? c->srv : c->ls->def;
 	struct server *sv = c->sv;
 	char line[2048], rl[600], ref[300], ua[300], when[64];
@@ -67,7 +112,7 @@ void log_access(struct conn *c)
 	localtime_r(&sv->now, &tm);
 	off = tm.tm_gmtoff / 60;
 	snprintf(when, sizeof(when), "%02d/%s/%04d:%02d:%02d:%02d %c%02ld%02ld", tm.tm_mday,
-		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 response_month(tm.tm_mon), tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
 	esc(rl, sizeof(rl), c->log_line);
 	esc(ref, sizeof(ref), c->log_ref[0] ? c->log_ref : "-");

@@ -1,3 +1,4 @@
+/* The poll() loop: the pollfd array and the {handler, ctx} table. */
 #include "loop.h"
 
 #include <errno.h>

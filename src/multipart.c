@@ -1,6 +1,9 @@
+/* Incremental multipart/form-data parser (pure, RFC 7578, RFC 2046
+ * 5.1): boundary and part heads in, part events out. */
 #include <string.h>
 
 #include "multipart.h"
+#include "ascii.h"
 
 /* Sub-states of MP_AFTER_BOUNDARY. */
 enum {
@@ -10,42 +13,11 @@ enum {
 	AB_LF,        /* got CR, want LF */
 };
 
-static int lower(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + 32 : c;
-}
-
-static int is_ows(int c)
-{
-	return c == ' ' || c == '\t';
-}
-
 /* tchar (RFC 9110 5.6.2). */
-static int is_tchar(int c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z'))
-		return 1;
-	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* bchars (RFC 2046 5.1.1). */
 static int is_bchar(int c)
 {
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z'))
-		return 1;
-	return c != 0 && strchr("'()+_,-./:=? ", c) != NULL;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	return ascii_digit(c) || ascii_alpha(c) || (c != 0 && strchr("'()+_,-./:=? ", c) != NULL);
 }
 
 /* Case-insensitive comparison of p[0..n) with the C string s. */
@@ -56,14 +28,14 @@ static int ieq(const char *p, size_t n, const char *s)
 
 static const char *skip_ows(const char *p, const char *end)
 {
-	while (p < end && is_ows((unsigned char)*p))
+	while (p < end && ascii_ows((unsigned char)*p))
 		p++;
 	return p;
 }
 
 static const char *skip_token(const char *p, const char *end)
 {
-	while (p < end && is_tchar((unsigned char)*p))
+	while (p < end && ascii_tchar((unsigned char)*p))
 		p++;
 	return p;
 }
@@ -156,8 +128,8 @@ static int decode_ext_value(const char *v, char *out, size_t outsz)
 		int c = (unsigned char)*p;
 
 		if (c == '%') {
-			int hi = hexval((unsigned char)p[1]);
-			int lo = hi < 0 ? -1 : hexval((unsigned char)p[2]);
+			int hi = ascii_hex((unsigned char)p[1]);
+			int lo = hi < 0 ? -1 : ascii_hex((unsigned char)p[2]);
 
 			if (lo < 0)
 				return -1;
@@ -280,7 +252,7 @@ static int parse_part_head(struct multipart *mp, const char *head, size_t len)
 		}
 		v = skip_ows(colon + 1, eol);
 		vend = eol;
-		while (vend > v && is_ows((unsigned char)vend[-1]))
+		while (vend > v && ascii_ows((unsigned char)vend[-1]))
 			vend--;
 		vlen = (size_t)(vend - v);
 
@@ -393,7 +365,7 @@ static int after_boundary(struct multipart *mp, int c,
 			mp->sub = AB_DASH;
 			return 0;
 		}
-		if (is_ows(c)) {
+		if (ascii_ows(c)) {
 			mp->sub = AB_PAD;
 			return 0;
 		}
@@ -410,7 +382,7 @@ static int after_boundary(struct multipart *mp, int c,
 		mp->state = MP_EPILOGUE;
 		return 1;
 	case AB_PAD:
-		if (is_ows(c))
+		if (ascii_ows(c))
 			return 0;
 		if (c == '\r') {
 			mp->sub = AB_LF;
@@ -461,6 +433,40 @@ static int header_byte(struct multipart *mp, int c,
 	return 0;
 }
 
+/* The boundary parameter's value at *p (quoted, or unquoted up to the
+ * next ';' or OWS: bchars beyond tchar such as '/' or '=' are
+ * tolerated) into out; *p moves past it.  Returns 0 or -1. */
+static int boundary_value(const char **pp, const char *end, char *out)
+{
+	const char *p = *pp, *t;
+	char val[MULTIPART_BOUNDARY_MAX + 2];
+	size_t blen;
+
+	if (p < end && *p == '"') {
+		if (param_value(&p, end, val, sizeof(val), 0) < 0)
+			return -1;
+		blen = strlen(val);
+	} else {
+		t = p;
+		while (t < end && *t != ';' && !ascii_ows((unsigned char)*t))
+			t++;
+		blen = (size_t)(t - p);
+		if (blen >= sizeof(val))
+			return -1;
+		memcpy(val, p, blen);
+		val[blen] = '\0';
+		p = t;
+	}
+	*pp = p;
+	if (blen == 0 || blen > MULTIPART_BOUNDARY_MAX || val[blen - 1] == ' ')
+		return -1;
+	for (size_t i = 0; i < blen; i++)
+		if (!is_bchar((unsigned char)val[i]))
+			return -1;
+	memcpy(out, val, blen + 1);
+	return 0;
+}
+
 int multipart_boundary(struct slice content_type, char *out)
 {
 	const char *p = content_type.p;
@@ -483,8 +489,7 @@ int multipart_boundary(struct slice content_type, char *out)
 	p = t;
 	for (;;) {
 		const char *name;
-		size_t nlen, blen;
-		char val[MULTIPART_BOUNDARY_MAX + 2];
+		size_t nlen;
 
 		p = skip_ows(p, end);
 		if (p == end)
@@ -517,30 +522,8 @@ int multipart_boundary(struct slice content_type, char *out)
 		if (found)
 			return -1; /* two boundaries: ambiguous */
 		found = 1;
-		if (p < end && *p == '"') {
-			if (param_value(&p, end, val, sizeof(val), 0) < 0)
-				return -1;
-			blen = strlen(val);
-		} else {
-			/* Unquoted: bchars beyond tchar (e.g. '/', '=')
-			 * are tolerated up to the next ';' or OWS. */
-			t = p;
-			while (t < end && *t != ';' && !is_ows((unsigned char)*t))
-				t++;
-			blen = (size_t)(t - p);
-			if (blen >= sizeof(val))
-				return -1;
-			memcpy(val, p, blen);
-			val[blen] = '\0';
-			p = t;
-		}
-		if (blen == 0 || blen > MULTIPART_BOUNDARY_MAX ||
-		    val[blen - 1] == ' ')
+		if (boundary_value(&p, end, out) < 0)
 			return -1;
-		for (size_t i = 0; i < blen; i++)
-			if (!is_bchar((unsigned char)val[i]))
-				return -1;
-		memcpy(out, val, blen + 1);
 	}
 	return found ? 0 : -1;
 }

@@ -1,3 +1,5 @@
+/* Pure response building: the capped output buffer, reason phrases,
+ * HTTP dates both ways, status lines, error and autoindex pages. */
 #include "response.h"
 
 #include <stdarg.h>
@@ -125,6 +127,11 @@ static long long days_from_civil(long long y, unsigned m, unsigned d)
 	return era * 146097 + (long long)doe - 719468;
 }
 
+const char *response_month(int m)
+{
+	return m >= 0 && m < 12 ? months[m] : "???";
+}
+
 static int month_index(const char *s)
 {
 	for (int i = 0; i < 12; i++)
@@ -167,7 +174,7 @@ void response_start(struct obuf *ob, int status, time_t now)
 	char date[32];
 
 	response_date(now, date);
-	obuf_printf(ob, "HTTP/1.1 %d %s\r\nServer: webserv/1.0\r\nDate: %s\r\n", status,
+	obuf_printf(ob, "HTTP/1.1 %d %s\r\nServer: " WEBSERV_SOFTWARE "\r\nDate: %s\r\n", status,
 		    response_reason(status), date);
 }
 
@@ -177,7 +184,7 @@ void response_error_body(struct obuf *ob, int status)
 
 	obuf_printf(ob,
 		    "<!DOCTYPE html>\n<html>\n<head><title>%d %s</title></head>\n"
-		    "<body>\n<center><h1>%d %s</h1></center>\n<hr><center>webserv/1.0</center>\n"
+		    "<body>\n<center><h1>%d %s</h1></center>\n<hr><center>" WEBSERV_SOFTWARE "</center>\n"
 		    "</body>\n</html>\n",
 		    status, r, status, r);
 }

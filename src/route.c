@@ -5,11 +5,7 @@
 #include <strings.h>
 
 #include "route.h"
-
-static int lower(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + 32 : c;
-}
+#include "ascii.h"
 
 /* The host part of a Host value: without ":port" (an IPv6 literal keeps
  * its brackets) and without one trailing '.' (an FQDN's root label). */
@@ -38,7 +34,7 @@ static int name_ieq(struct slice h, const char *name, size_t nlen)
 	if (h.len != nlen)
 		return 0;
 	for (size_t i = 0; i < nlen; i++)
-		if (lower((unsigned char)h.p[i]) != (unsigned char)name[i])
+		if (ascii_lower((unsigned char)h.p[i]) != (unsigned char)name[i])
 			return 0;
 	return 1;
 }
@@ -263,17 +259,40 @@ unsigned route_method_bit(struct slice method)
 	return 0;
 }
 
-size_t route_allow(const struct loc_conf *lc, char *out, size_t outlen)
+unsigned route_allow_mask(const struct loc_conf *lc)
+{
+	unsigned m = lc->methods;
+
+	/* PUT needs a store; POST a store or a script. */
+	if (lc->upload_store == NULL) {
+		m &= ~(unsigned)M_PUT;
+		if (lc->ncgi == 0)
+			m &= ~(unsigned)M_POST;
+	}
+	return m;
+}
+
+unsigned route_allow_server(const struct server_conf *s)
+{
+	unsigned m = route_allow_mask(&s->srv);
+
+	for (size_t i = 0; i < s->nlocs; i++)
+		if (s->locs[i].ret_code == 0)
+			m |= route_allow_mask(&s->locs[i]);
+	return m;
+}
+
+size_t route_allow_format(unsigned m, int options, char *out, size_t outlen)
 {
 	size_t o = 0;
 
 	if (!out || outlen == 0)
 		return 0;
-	for (size_t i = 0; i < NMETHODS; i++) {
-		const char *s = methods[i].name;
+	for (size_t i = 0; i <= NMETHODS; i++) {
+		const char *s = i < NMETHODS ? methods[i].name : "OPTIONS";
 		size_t sep = o > 0 ? 2 : 0, n = strlen(s);
 
-		if (!(lc->methods & methods[i].bit))
+		if (i < NMETHODS ? !(m & methods[i].bit) : !options)
 			continue;
 		/* Whole names only: a short buffer gets the leading ones. */
 		if (sep + n >= outlen - o)
@@ -283,4 +302,9 @@ size_t route_allow(const struct loc_conf *lc, char *out, size_t outlen)
 	}
 	out[o] = '\0';
 	return o;
+}
+
+size_t route_allow(const struct loc_conf *lc, char *out, size_t outlen)
+{
+	return route_allow_format(lc->methods, 0, out, outlen);
 }

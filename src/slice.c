@@ -1,20 +1,12 @@
+/* Slices: comparisons of borrowed byte ranges with C strings. */
 #include "slice.h"
-
-static int lower(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + 32 : c;
-}
+#include "ascii.h"
 
 int slice_ieq(struct slice a, const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n != a.len)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (lower((unsigned char)a.p[i]) != lower((unsigned char)s[i]))
-			return 0;
-	return 1;
+	return n == a.len && ascii_ieqn(a.p, s, n);
 }
 
 int slice_eq(struct slice a, const char *s)

@@ -5,7 +5,7 @@
  * `.upload-XXXXXX` file is used instead (removed at start-up by
  * upload_sweep).  A failed exchange removes every file it created.
  * Paths below the store are resolved without following symbolic links. */
-#include "server.h"
+#include "upload.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
+#include "beneath.h"
+#include "cond.h"
+#include "conn.h"
+#include "log.h"
 #include "multipart.h"
+#include "reply.h"
+#include "server.h"
 #include "upname.h"
 #include "uri.h"
 
@@ -112,6 +118,8 @@ static int open_tmp(struct conn *c, struct upload *u)
 	return 0;
 }
 
+/* Closes the temporary file and removes its name, if it has one (once
+ * linked into place, the new name stays). */
 static void drop_tmp(struct upload *u)
 {
 	if (u->fd >= 0) {
@@ -141,19 +149,6 @@ static int link_tmp(struct upload *u, int dfd, const char *leaf)
 	return linkat(u->fd, "", dfd, leaf, AT_EMPTY_PATH);
 }
 
-/* The temporary file has been linked: forget it. */
-static void tmp_done(struct upload *u)
-{
-	if (u->fd >= 0) {
-		close(u->fd);
-		u->fd = -1;
-	}
-	if (u->tmp[0]) {
-		unlink(u->tmp);
-		u->tmp[0] = '\0';
-	}
-}
-
 static int write_all(struct upload *u, const char *p, size_t n)
 {
 	while (n > 0) {
@@ -168,27 +163,6 @@ static int write_all(struct upload *u, const char *p, size_t n)
 		n -= (size_t)w;
 		u->size += (uint64_t)w;
 	}
-	return 0;
-}
-
-/* Applies the contract's file-name rule: keep what follows the last '/'
- * or '\'; refuse empty, ".", ".." and control characters.  Returns 0 or
- * 400. */
-static int clean_name(const char *in, char *out)
-{
-	const char *s = in;
-	size_t n;
-
-	for (const char *p = in; *p; p++)
-		if (*p == '/' || *p == '\\')
-			s = p + 1;
-	n = strlen(s);
-	if (n == 0 || n > UPLOAD_NAME_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return 400;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 400;
-	memcpy(out, s, n + 1);
 	return 0;
 }
 
@@ -261,7 +235,7 @@ static int commit_unique(struct conn *c, struct upload *u, const char *name)
 		unlinkat(u->dirfd, leaf, 0);
 		return 414;
 	}
-	tmp_done(u);
+	drop_tmp(u);
 	if ((st = remember(u, path)) != 0) {
 		unlink(path);
 		return st;
@@ -288,7 +262,7 @@ static int put_commit(struct upload *u)
 		if (r < 0)
 			return errno_status(errno);
 		u->tmp[0] = '\0';
-		tmp_done(u);
+		drop_tmp(u);
 		return 0;
 	}
 	for (unsigned i = 0;; i++) {
@@ -303,7 +277,7 @@ static int put_commit(struct upload *u)
 		unlinkat(u->put_dirfd, hidden, 0);
 		return errno_status(r);
 	}
-	tmp_done(u);
+	drop_tmp(u);
 	return 0;
 }
 
@@ -330,7 +304,7 @@ static int mp_begin(void *ctx, const struct multipart_part *part)
 		u->err = 413;
 		return -1;
 	}
-	if ((st = clean_name(part->filename, u->name)) != 0 || (st = open_tmp(c, u)) != 0) {
+	if ((st = upname_clean(part->filename, u->name)) != 0 || (st = open_tmp(c, u)) != 0) {
 		u->err = st;
 		return -1;
 	}
@@ -430,7 +404,7 @@ static void json_str(struct obuf *ob, const char *s, size_t n)
 }
 
 /* Builds the 201 (or 200 without files) reply from the listing. */
-static void reply(struct conn *c, struct upload *u)
+static int reply(struct conn *c, struct upload *u)
 {
 	char body[UPLOAD_LIST_MAX * 2 + 1024], loc[PATH_BUF * 3 + UPLOAD_NAME_MAX * 3 + 2];
 	struct obuf b = { .p = body, .cap = sizeof(body) };
@@ -488,9 +462,8 @@ static void reply(struct conn *c, struct upload *u)
 	else
 		obuf_str(&b, "</ul>\n</body>\n</html>\n");
 
-	http_begin(c, status);
-	if (c->state == CONN_CLOSE)
-		return;
+	if (reply_begin(c, status) < 0)
+		return HANDLER_CLOSE;
 	if (u->first[0]) {
 		/* Location: the store location's path joined with the stored
 		 * name.  Every file lands at the top of the store, which is
@@ -506,12 +479,40 @@ static void reply(struct conn *c, struct upload *u)
 				obuf_printf(&c->out, "Location: %s\r\n", loc);
 		}
 	}
-	http_end_head(c, ctype, (int64_t)b.len);
-	if (!c->head_only)
-		obuf_add(&c->out, b.p, b.len);
+	reply_end_head(c, ctype, (int64_t)b.len);
+	reply_body(c, b.p, b.len);
+	return HANDLER_DONE;
 }
 
-static void sink_end(struct conn *c)
+/* PUT: the file is in place; 201 with Location when new, else 204. */
+static int put_reply(struct conn *c, int existed)
+{
+	char loc[PATH_BUF * 3];
+
+	if (reply_begin(c, existed ? 204 : 201) < 0)
+		return HANDLER_CLOSE;
+	if (!existed && uri_encode_path(c->path, strlen(c->path), loc, sizeof(loc)) != (size_t)-1)
+		obuf_printf(&c->out, "Location: %s\r\n", loc);
+	reply_end_head(c, existed ? NULL : "text/plain", existed ? -1 : 0);
+	return HANDLER_DONE;
+}
+
+static int put_end(struct conn *c, struct upload *u)
+{
+	struct stat sb;
+	int existed = fstatat(u->put_dirfd, u->put_leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+	int st;
+
+	if (existed && S_ISDIR(sb.st_mode))
+		return 409;
+	if ((st = put_commit(u)) != 0)
+		return st;
+	u->done = 1;
+	upload_free(c);
+	return put_reply(c, existed);
+}
+
+static int sink_end(struct conn *c)
 {
 	struct upload *u = c->up;
 	int st = 0;
@@ -524,39 +525,15 @@ static void sink_end(struct conn *c)
 	case UP_RAW:
 		st = commit_unique(c, u, u->name);
 		break;
-	case UP_PUT: {
-		struct stat sb;
-		int existed = fstatat(u->put_dirfd, u->put_leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0;
-
-		if (existed && S_ISDIR(sb.st_mode)) {
-			st = 409;
-			break;
-		}
-		if ((st = put_commit(u)) != 0)
-			break;
-		u->done = 1;
-		upload_free(c);
-		http_begin(c, existed ? 204 : 201);
-		if (c->state == CONN_CLOSE)
-			return;
-		if (!existed) {
-			char loc[PATH_BUF * 3];
-
-			if (uri_encode_path(c->path, strlen(c->path), loc, sizeof(loc)) != (size_t)-1)
-				obuf_printf(&c->out, "Location: %s\r\n", loc);
-		}
-		http_end_head(c, existed ? NULL : "text/plain", existed ? -1 : 0);
-		return;
+	case UP_PUT:
+		return put_end(c, u);
 	}
-	}
-	if (st != 0) {
-		upload_free(c);
-		http_error(c, st);
-		return;
-	}
+	if (st != 0)
+		return st; /* http_error releases the upload: its files go */
 	u->done = 1;
-	reply(c, u);
+	st = reply(c, u);
 	upload_free(c);
+	return st;
 }
 
 static const struct body_sink upload_sink = { sink_data, sink_end, sink_abort };
@@ -596,9 +573,9 @@ int upload_begin(struct conn *c)
 		if (fstatat(u->put_dirfd, u->put_leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (S_ISDIR(sb.st_mode))
 				return 409;
-			if ((st = file_preconditions(c, &sb)) != 0)
+			if (cond_check_stat(&c->req, &sb, c->sv->now) != 0)
 				return 412;
-		} else if ((st = file_preconditions(c, NULL)) != 0) {
+		} else if (cond_check_stat(&c->req, NULL, c->sv->now) != 0) {
 			return 412;
 		}
 	} else if (ct != NULL && ct->value.len >= 19 && strncasecmp(ct->value.p, "multipart/form-data", 19) == 0) {
@@ -613,7 +590,7 @@ int upload_begin(struct conn *c)
 		last = last ? last + 1 : rel;
 		if (*last == '\0')
 			last = "upload.bin";
-		if ((st = clean_name(last, u->name)) != 0)
+		if ((st = upname_clean(last, u->name)) != 0)
 			return st;
 	}
 	if (u->mode != UP_MULTIPART && (st = open_tmp(c, u)) != 0)

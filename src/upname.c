@@ -99,3 +99,21 @@ void upname_free(struct upname_memo *m)
 	free(m->v);
 	*m = (struct upname_memo){ 0 };
 }
+
+int upname_clean(const char *in, char *out)
+{
+	const char *s = in;
+	size_t n;
+
+	for (const char *p = in; *p; p++)
+		if (*p == '/' || *p == '\\')
+			s = p + 1;
+	n = strlen(s);
+	if (n == 0 || n > UPNAME_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return 400;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 400;
+	memcpy(out, s, n + 1);
+	return 0;
+}

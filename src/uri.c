@@ -2,17 +2,7 @@
 
 #include <string.h>
 #include "uri.h"
-
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "ascii.h"
 
 static int prefix_ieq(const char *p, size_t n, const char *s)
 {
@@ -20,15 +10,7 @@ static int prefix_ieq(const char *p, size_t n, const char *s)
 
 	if (n < k)
 		return 0;
-	for (size_t i = 0; i < k; i++) {
-		unsigned char a = (unsigned char)p[i];
-
-		if (a >= 'A' && a <= 'Z')
-			a += 32;
-		if (a != (unsigned char)s[i])
-			return 0;
-	}
-	return 1;
+	return ascii_ieqn(p, s, k);
 }
 
 /* RFC 3986 5.2.4: drops the last segment and its preceding "/" from the
@@ -97,8 +79,8 @@ static int decode_path(const char *path, size_t n, char *out, size_t outlen,
 
 			if (n - i < 3)
 				return 400;
-			hi = hexval((unsigned char)path[i + 1]);
-			lo = hexval((unsigned char)path[i + 2]);
+			hi = ascii_hex((unsigned char)path[i + 1]);
+			lo = ascii_hex((unsigned char)path[i + 2]);
 			if (hi < 0 || lo < 0)
 				return 400;
 			c = (unsigned char)(hi * 16 + lo);

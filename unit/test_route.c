@@ -522,6 +522,48 @@ static void test_allow_parsed(void **state)
 	config_free(cf);
 }
 
+/* What a location really serves: PUT needs a store, POST a store or a
+ * script; OPTIONS is added on request; a server sums its locations. */
+static void test_allow_served(void **state)
+{
+	struct config *cf = load("server {\n allow_methods GET POST PUT DELETE;\n"
+				 " location /up { upload_store /srv/ws/up; }\n"
+				 " location /cgi { cgi .py /usr/bin/python3; }\n"
+				 " location /ret { return 301 /x; allow_methods GET PUT; }\n"
+				 " location /ro { allow_methods GET; }\n}\n");
+	const struct server_conf *s = &cf->servers[0];
+	static const struct {
+		int line;
+		const char *path;
+		int options;
+		const char *want;
+	} cases[] = {
+		{ __LINE__, "/", 0, "GET, HEAD, DELETE" },
+		{ __LINE__, "/", 1, "GET, HEAD, DELETE, OPTIONS" },
+		{ __LINE__, "/up/a", 0, "GET, HEAD, POST, PUT, DELETE" },
+		{ __LINE__, "/cgi/a.py", 0, "GET, HEAD, POST, DELETE" },
+		{ __LINE__, "/ro", 1, "GET, HEAD, OPTIONS" },
+	};
+	char out[ROUTE_ALLOW_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct loc_conf *lc = route_location(s, cases[i].path, strlen(cases[i].path));
+
+		route_allow_format(route_allow_mask(lc), cases[i].options, out, sizeof(out));
+		if (strcmp(out, cases[i].want) != 0)
+			fail_msg("case at line %d: got [%s]", cases[i].line, out);
+	}
+	/* The /ret location's PUT is not counted: it only redirects. */
+	route_allow_format(route_allow_server(s), 1, out, sizeof(out));
+	assert_string_equal(out, "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+	assert_int_equal(route_allow_format(0, 1, out, sizeof(out)), 7);
+	assert_string_equal(out, "OPTIONS");
+	assert_int_equal(route_allow_format(M_GET | M_HEAD, 1, out, 10), 9);
+	assert_string_equal(out, "GET, HEAD");
+	config_free(cf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_method_bit),
 		cmocka_unit_test(test_allow),
 		cmocka_unit_test(test_allow_parsed),
+		cmocka_unit_test(test_allow_served),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

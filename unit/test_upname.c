@@ -110,12 +110,61 @@ static void test_memo(void **state)
 	upname_free(&m); /* twice is fine */
 }
 
+/* The contract's file-name rule for client-given names. */
+static const struct clcase {
+	int line;
+	const char *in;
+	const char *want; /* NULL: 400 */
+} clean[] = {
+#define L(in, want) { __LINE__, in, want }
+	L("a.txt", "a.txt"),
+	L("dir/a.txt", "a.txt"),
+	L("C:\\Users\\x\\photo.png", "photo.png"),
+	L("a/b\\c", "c"),
+	L("..a", "..a"),
+	L(" spaced name ", " spaced name "),
+	L("", NULL),
+	L("dir/", NULL),
+	L(".", NULL),
+	L("..", NULL),
+	L("x/..", NULL),
+	L("x\\.", NULL),
+	L("a\tb", NULL),
+	L("a\x7f", NULL),
+	L("a\x1f", NULL),
+	L("caf\xc3\xa9.txt", "caf\xc3\xa9.txt"),
+#undef L
+};
+
+static void test_clean(void **state)
+{
+	char longest[UPNAME_MAX + 2], out[UPNAME_MAX + 1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(clean) / sizeof(clean[0]); i++) {
+		int r = upname_clean(clean[i].in, out);
+
+		if (clean[i].want == NULL ? r != 400 : (r != 0 || strcmp(out, clean[i].want) != 0)) {
+			print_error("line %d: got %d \"%s\"\n", clean[i].line, r, r == 0 ? out : "");
+			fail();
+		}
+	}
+	memset(longest, 'n', UPNAME_MAX);
+	longest[UPNAME_MAX] = '\0';
+	assert_int_equal(upname_clean(longest, out), 0);
+	assert_int_equal(strlen(out), UPNAME_MAX);
+	longest[UPNAME_MAX] = 'n';
+	longest[UPNAME_MAX + 1] = '\0';
+	assert_int_equal(upname_clean(longest, out), 400);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_candidates),
 		cmocka_unit_test(test_no_room),
 		cmocka_unit_test(test_memo),
+		cmocka_unit_test(test_clean),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
