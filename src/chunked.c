@@ -9,6 +9,7 @@
 
 #include <string.h>
 #include "chunked.h"
+#include "ascii.h"
 
 #define SIZE_MAX_VALUE UINT64_C(0x7fffffffffffffff) /* fits in off_t */
 #define SIZE_DIGITS_MAX 16
@@ -33,41 +34,11 @@ enum {
 /* st->sub in the trailer section */
 enum { TR_NAME = 0, TR_VALUE = 1, TR_CR = 2 };
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* RFC 9110 5.6.2: tchar. */
-static int is_tchar(unsigned char c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static int is_ws(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 /* qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text (RFC 9110
  * 5.6.4); quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ). */
 static int is_qdtext(unsigned char c)
 {
 	return c == '\t' || (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f);
-}
-
-static int is_ctl(unsigned char c)
-{
-	return (c < 0x20 && c != '\t') || c == 0x7f;
 }
 
 static void start_line(struct chunked *st, enum chunked_state state)
@@ -92,7 +63,7 @@ static void step(struct chunked *st, unsigned char c)
 		}
 		if (++st->line > CHUNKED_LINE_MAX)
 			goto fail;
-		v = hexval(c);
+		v = ascii_hex(c);
 		if (v >= 0) {
 			if (st->ndigits == SIZE_DIGITS_MAX ||
 			    st->remaining > (SIZE_MAX_VALUE - (unsigned)v) / 16)
@@ -101,7 +72,7 @@ static void step(struct chunked *st, unsigned char c)
 			st->ndigits++;
 		} else if (st->ndigits == 0) {
 			goto fail; /* empty size, sign, white space, ... */
-		} else if (is_ws(c)) {
+		} else if (ascii_ows(c)) {
 			st->state = CHUNKED_EXT;
 			st->sub = EXT_BWS_SEMI;
 		} else if (c == ';') {
@@ -130,13 +101,13 @@ static void step(struct chunked *st, unsigned char c)
 		case EXT_BWS_SEMI:
 			if (c == ';')
 				st->sub = EXT_NAME_START;
-			else if (!is_ws(c))
+			else if (!ascii_ows(c))
 				goto fail;
 			break;
 		case EXT_NAME_START:
-			if (is_tchar(c))
+			if (ascii_tchar(c))
 				st->sub = EXT_NAME;
-			else if (!is_ws(c))
+			else if (!ascii_ows(c))
 				goto fail; /* ";;", ";=x", ";\"x\"" */
 			break;
 		case EXT_NAME:
@@ -144,9 +115,9 @@ static void step(struct chunked *st, unsigned char c)
 				st->sub = EXT_NAME_START;
 			else if (c == '=')
 				st->sub = EXT_VAL_START;
-			else if (is_ws(c))
+			else if (ascii_ows(c))
 				st->sub = EXT_BWS_EQ;
-			else if (!is_tchar(c))
+			else if (!ascii_tchar(c))
 				goto fail;
 			break;
 		case EXT_BWS_EQ:
@@ -154,23 +125,23 @@ static void step(struct chunked *st, unsigned char c)
 				st->sub = EXT_NAME_START;
 			else if (c == '=')
 				st->sub = EXT_VAL_START;
-			else if (!is_ws(c))
+			else if (!ascii_ows(c))
 				goto fail; /* "a b": a name is one token */
 			break;
 		case EXT_VAL_START:
 			if (c == '"')
 				st->sub = EXT_QUOTED;
-			else if (is_tchar(c))
+			else if (ascii_tchar(c))
 				st->sub = EXT_TOKEN;
-			else if (!is_ws(c))
+			else if (!ascii_ows(c))
 				goto fail; /* "a=;", "a==b" */
 			break;
 		case EXT_TOKEN:
 			if (c == ';')
 				st->sub = EXT_NAME_START;
-			else if (is_ws(c))
+			else if (ascii_ows(c))
 				st->sub = EXT_BWS_SEMI;
-			else if (!is_tchar(c))
+			else if (!ascii_tchar(c))
 				goto fail;
 			break;
 		case EXT_QUOTED:
@@ -189,7 +160,7 @@ static void step(struct chunked *st, unsigned char c)
 		case EXT_QUOTED_END:
 			if (c == ';')
 				st->sub = EXT_NAME_START;
-			else if (is_ws(c))
+			else if (ascii_ows(c))
 				st->sub = EXT_BWS_SEMI;
 			else
 				goto fail; /* "a=\"x\"y" */
@@ -254,9 +225,9 @@ static void step(struct chunked *st, unsigned char c)
 		if (st->sub == TR_NAME) {
 			if (c == ':' && st->line > 1)
 				st->sub = TR_VALUE;
-			else if (!is_tchar(c))
+			else if (!ascii_tchar(c))
 				goto fail;
-		} else if (is_ctl(c)) {
+		} else if (ascii_ctl(c)) {
 			goto fail;
 		}
 		break;

@@ -62,9 +62,8 @@
 
 #define DEF_MAX_BODY (1ULL << 20)
 #define DEF_MAX_CONN 1024
-#define MAX_CONN_MAX 1000000
 #define DEF_MAX_FILES 1000
-#define COUNT_MAX 1000000
+#define COUNT_MAX 1000000 /* bound of every count directive (max_connections, ...) */
 
 /* Where a directive may stand. */
 enum {
@@ -241,7 +240,7 @@ struct directive {
 	size_t min, max;         /* argument count */
 	int flags;               /* D_* */
 	setter set;
-	size_t off;              /* timeouts: field in struct loc_conf */
+	size_t off;              /* the field set: in struct loc_conf, or struct config (main) */
 };
 
 static int parse_stmts(struct parser *P, struct lexer *lx, struct block *b, int inner);
@@ -1215,17 +1214,28 @@ static int set_flag(struct parser *P, struct lexer *lx, struct block *b,
 	return 0;
 }
 
+/* The count in v[1], from 1 to max, into *x.  0, or -1 with the error
+ * reported. */
+static int count_arg(struct parser *P, struct lexer *lx, const struct directive *d,
+		     const struct tok *v, uint64_t max, uint64_t *x)
+{
+	char tb[SHOW_BUF];
+
+	if (parse_u64(v[1].s, v[1].len, x) < 0 || *x < 1 || *x > max)
+		return error_at(P, lx->file, v[1].line, "invalid value \"%s\" in \"%s\" directive",
+				SHOW(tb, v[1].s), d->name);
+	return 0;
+}
+
 /* `upload_max_files N;`: a count from 1 to COUNT_MAX. */
 static int set_max_files(struct parser *P, struct lexer *lx, struct block *b,
 			 const struct directive *d, const struct tok *v, size_t n)
 {
-	char tb[SHOW_BUF];
 	uint64_t x;
 
 	(void)n;
-	if (parse_u64(v[1].s, v[1].len, &x) < 0 || x < 1 || x > COUNT_MAX)
-		return error_at(P, lx->file, v[1].line, "invalid value \"%s\" in \"%s\" directive",
-				SHOW(tb, v[1].s), d->name);
+	if (count_arg(P, lx, d, v, COUNT_MAX, &x) < 0)
+		return -1;
 	b->lc->upload_max_files = x;
 	return 0;
 }
@@ -1403,33 +1413,18 @@ static int set_error_log(struct parser *P, struct lexer *lx, struct block *b,
 	return 0;
 }
 
-static int set_max_conn(struct parser *P, struct lexer *lx, struct block *b,
-			const struct directive *d, const struct tok *v, size_t n)
+/* A count of the main context (max_connections, cgi_max_processes):
+ * the unsigned field at d->off in struct config. */
+static int set_main_count(struct parser *P, struct lexer *lx, struct block *b,
+			  const struct directive *d, const struct tok *v, size_t n)
 {
-	char tb[SHOW_BUF];
 	uint64_t x;
 
 	(void)b;
 	(void)n;
-	if (parse_u64(v[1].s, v[1].len, &x) < 0 || x < 1 || x > MAX_CONN_MAX)
-		return error_at(P, lx->file, v[1].line, "invalid value \"%s\" in \"%s\" directive",
-				SHOW(tb, v[1].s), d->name);
-	P->cf->max_connections = (unsigned)x;
-	return 0;
-}
-
-static int set_cgi_max(struct parser *P, struct lexer *lx, struct block *b,
-		       const struct directive *d, const struct tok *v, size_t n)
-{
-	char tb[SHOW_BUF];
-	uint64_t x;
-
-	(void)b;
-	(void)n;
-	if (parse_u64(v[1].s, v[1].len, &x) < 0 || x < 1 || x > COUNT_MAX)
-		return error_at(P, lx->file, v[1].line, "invalid value \"%s\" in \"%s\" directive",
-				SHOW(tb, v[1].s), d->name);
-	P->cf->cgi_max_processes = (unsigned)x;
+	if (count_arg(P, lx, d, v, COUNT_MAX, &x) < 0)
+		return -1;
+	*(unsigned *)(void *)((char *)P->cf + d->off) = (unsigned)x;
 	return 0;
 }
 
@@ -1464,8 +1459,10 @@ static const struct directive directives[] = {
 	  offsetof(struct loc_conf, send_timeout_ms) },
 	{ "access_log", CTX_MAIN | CTX_SRV, 1, 1, 0, set_access_log, 0 },
 	{ "error_log", CTX_MAIN, 1, 1, 0, set_error_log, 0 },
-	{ "max_connections", CTX_MAIN, 1, 1, 0, set_max_conn, 0 },
-	{ "cgi_max_processes", CTX_MAIN, 1, 1, 0, set_cgi_max, 0 },
+	{ "max_connections", CTX_MAIN, 1, 1, 0, set_main_count,
+	  offsetof(struct config, max_connections) },
+	{ "cgi_max_processes", CTX_MAIN, 1, 1, 0, set_main_count,
+	  offsetof(struct config, cgi_max_processes) },
 	{ "upload_max_files", CTX_HTTP, 1, 1, 0, set_max_files, 0 },
 	{ "disable_symlinks", CTX_HTTP, 1, 1, 0, set_flag,
 	  offsetof(struct loc_conf, disable_symlinks) },

@@ -433,8 +433,9 @@ static int send_file(struct conn *c, int fd, const struct stat *st, int orig)
 			    (unsigned long long)last, (unsigned long long)size);
 	if (status == 405 && c->allow[0])
 		obuf_printf(&c->out, "Allow: %s\r\n", c->allow);
-	reply_end_head(c, ctype, (int64_t)(size ? last - first + 1 : 0));
-	return file_body(c, fd, first, size ? last - first + 1 : 0);
+	size = size ? last - first + 1 : 0; /* now the body's length */
+	reply_end_head(c, ctype, (int64_t)size);
+	return file_body(c, fd, first, size);
 }
 
 /* c->fspath as the body of status orig.  A directory is served only for
