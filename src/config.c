@@ -1097,34 +1097,22 @@ static int set_server_name(struct parser *P, struct lexer *lx, struct block *b,
 	return 0;
 }
 
-static int set_root(struct parser *P, struct lexer *lx, struct block *b,
-		    const struct directive *d, const struct tok *v, size_t n)
+/* `root`, `alias` and `upload_store`: a directory into the field at
+ * d->off; root and alias exclude each other in a location. */
+static int set_dir(struct parser *P, struct lexer *lx, struct block *b,
+		   const struct directive *d, const struct tok *v, size_t n)
 {
+	char **dst = (char **)(void *)((char *)b->lc + d->off);
+	const char *other = d->off == offsetof(struct loc_conf, root)    ? b->lc->alias
+			    : d->off == offsetof(struct loc_conf, alias) ? b->lc->root
+									 : NULL;
+
 	(void)n;
-	if (b->ctx == CTX_LOC && b->lc->alias)
+	if (other != NULL)
 		return error_at(P, lx->file, v[0].line,
 				"\"alias\" and \"root\" in the same location");
-	b->lc->root = path_arg(P, lx, &v[1], d, 1);
-	return b->lc->root ? 0 : -1;
-}
-
-static int set_alias(struct parser *P, struct lexer *lx, struct block *b,
-		     const struct directive *d, const struct tok *v, size_t n)
-{
-	(void)n;
-	if (b->lc->root)
-		return error_at(P, lx->file, v[0].line,
-				"\"alias\" and \"root\" in the same location");
-	b->lc->alias = path_arg(P, lx, &v[1], d, 1);
-	return b->lc->alias ? 0 : -1;
-}
-
-static int set_upload_store(struct parser *P, struct lexer *lx, struct block *b,
-			    const struct directive *d, const struct tok *v, size_t n)
-{
-	(void)n;
-	b->lc->upload_store = path_arg(P, lx, &v[1], d, 1);
-	return b->lc->upload_store ? 0 : -1;
+	*dst = path_arg(P, lx, &v[1], d, 1);
+	return *dst ? 0 : -1;
 }
 
 static int set_methods(struct parser *P, struct lexer *lx, struct block *b,
@@ -1437,15 +1425,16 @@ static const struct directive directives[] = {
 	{ "include", CTX_HTTP | CTX_TYPES, 1, 1, D_MULTI, set_include, 0 },
 	{ "listen", CTX_SRV, 1, 1, D_MULTI, set_listen, 0 },
 	{ "server_name", CTX_SRV, 1, ARGS_ANY, D_MULTI, set_server_name, 0 },
-	{ "root", CTX_HTTP, 1, 1, 0, set_root, 0 },
-	{ "alias", CTX_LOC, 1, 1, 0, set_alias, 0 },
+	{ "root", CTX_HTTP, 1, 1, 0, set_dir, offsetof(struct loc_conf, root) },
+	{ "alias", CTX_LOC, 1, 1, 0, set_dir, offsetof(struct loc_conf, alias) },
 	{ "allow_methods", CTX_HTTP, 1, ARGS_ANY, 0, set_methods, 0 },
 	{ "index", CTX_HTTP, 1, ARGS_ANY, 0, set_index, 0 },
 	{ "autoindex", CTX_HTTP, 1, 1, 0, set_autoindex, 0 },
 	{ "error_page", CTX_HTTP, 2, ARGS_ANY, D_MULTI, set_error_page, 0 },
 	{ "client_max_body_size", CTX_HTTP, 1, 1, 0, set_body_size, 0 },
 	{ "return", CTX_SRV | CTX_LOC, 1, 2, 0, set_return, 0 },
-	{ "upload_store", CTX_LOC, 1, 1, 0, set_upload_store, 0 },
+	{ "upload_store", CTX_LOC, 1, 1, 0, set_dir,
+	  offsetof(struct loc_conf, upload_store) },
 	{ "cgi", CTX_HTTP, 2, 2, D_MULTI, set_cgi, 0 },
 	{ "cgi_timeout", CTX_HTTP, 1, 1, 0, set_timeout,
 	  offsetof(struct loc_conf, cgi_timeout_ms) },

@@ -145,6 +145,48 @@ static int decode_ext_value(const char *v, char *out, size_t outsz)
 	return 0;
 }
 
+/* Is the token at *pp the word w (any case)?  Then *pp moves past it. */
+static int word(const char **pp, const char *end, const char *w)
+{
+	const char *t = skip_token(*pp, end);
+
+	if (!ieq(*pp, (size_t)(t - *pp), w))
+		return 0;
+	*pp = t;
+	return 1;
+}
+
+/* The next "; name =" of a parameter list at *pp (RFC 9110 5.6.6):
+ * 1 with the name and *pp at its value, 0 at the end (a trailing ';' is
+ * harmless), -1 when malformed.  empty_ok: an empty parameter (";;") is
+ * skipped, else it is an error. */
+static int next_param(const char **pp, const char *end, int empty_ok, const char **name,
+		      size_t *nlen)
+{
+	const char *p = *pp;
+
+	do {
+		p = skip_ows(p, end);
+		if (p == end)
+			return 0;
+		if (*p != ';')
+			return -1;
+		p = skip_ows(p + 1, end);
+		if (p == end)
+			return 0;
+	} while (empty_ok && *p == ';');
+	*name = p;
+	p = skip_token(p, end);
+	*nlen = (size_t)(p - *name);
+	if (*nlen == 0)
+		return -1;
+	p = skip_ows(p, end);
+	if (p == end || *p != '=')
+		return -1;
+	*pp = skip_ows(p + 1, end);
+	return 1;
+}
+
 /* Parses a Content-Disposition value v[0..n) (RFC 7578 4.2, RFC 6266 4.1):
  * "form-data" *( OWS ";" OWS name OWS "=" OWS value ).  Fills name and
  * filename of *part; filename* takes precedence over filename.  A repeated
@@ -153,7 +195,7 @@ static int decode_ext_value(const char *v, char *out, size_t outsz)
 static int parse_disposition(const char *v, size_t n,
 			     struct multipart_part *part)
 {
-	const char *p = v, *end = v + n, *t;
+	const char *p = v, *end = v + n;
 	/* The raw ext-value: up to three bytes per decoded one, plus the
 	 * charset and language. */
 	char ext[3 * sizeof(part->filename) + 128];
@@ -161,35 +203,20 @@ static int parse_disposition(const char *v, size_t n,
 	int has_name = 0, has_plain = 0, has_ext = 0;
 
 	p = skip_ows(p, end);
-	t = skip_token(p, end);
-	if (!ieq(p, (size_t)(t - p), "form-data"))
+	if (!word(&p, end, "form-data"))
 		return -1;
-	p = t;
 	for (;;) {
 		const char *name;
 		size_t nlen;
 		char *dst;
 		size_t dstsz;
-		int *seen;
+		int *seen, r = next_param(&p, end, 0, &name, &nlen);
 
-		p = skip_ows(p, end);
-		if (p == end)
+		if (r <= 0) {
+			if (r < 0)
+				return -1;
 			break;
-		if (*p != ';')
-			return -1;
-		p = skip_ows(p + 1, end);
-		if (p == end)
-			break; /* a trailing ';' is harmless */
-		name = p;
-		p = skip_token(p, end);
-		nlen = (size_t)(p - name);
-		if (nlen == 0)
-			return -1;
-		p = skip_ows(p, end);
-		if (p == end || *p != '=')
-			return -1;
-		p = skip_ows(p + 1, end);
-
+		}
 		if (ieq(name, nlen, "name")) {
 			dst = part->name;
 			dstsz = sizeof(part->name);
@@ -361,42 +388,25 @@ static int after_boundary(struct multipart *mp, int c,
 {
 	switch (mp->sub) {
 	case AB_FIRST:
-		if (c == '-') {
+	case AB_PAD:
+		if (c == '-' && mp->sub == AB_FIRST) {
 			mp->sub = AB_DASH;
 			return 0;
 		}
-		if (ascii_ows(c)) {
-			mp->sub = AB_PAD;
-			return 0;
-		}
-		if (c == '\r') {
-			mp->sub = AB_LF;
+		if (ascii_ows(c) || c == '\r') {
+			mp->sub = c == '\r' ? AB_LF : AB_PAD;
 			return 0;
 		}
 		break;
-	case AB_DASH:
-		if (c != '-')
+	case AB_DASH: /* "--": the close delimiter */
+	case AB_LF:   /* CRLF: the next part */
+		if (c != (mp->sub == AB_DASH ? '-' : '\n'))
 			break;
 		if (end_part(mp, cb) < 0)
 			return fail(mp, "aborted");
-		mp->state = MP_EPILOGUE;
-		return 1;
-	case AB_PAD:
-		if (ascii_ows(c))
-			return 0;
-		if (c == '\r') {
-			mp->sub = AB_LF;
-			return 0;
-		}
-		break;
-	case AB_LF:
-		if (c != '\n')
-			break;
-		if (end_part(mp, cb) < 0)
-			return fail(mp, "aborted");
-		mp->state = MP_HEADERS;
+		mp->state = mp->sub == AB_DASH ? MP_EPILOGUE : MP_HEADERS;
 		mp->head_len = 0;
-		return 0;
+		return mp->state == MP_EPILOGUE;
 	}
 	return fail(mp, "bad bytes after a boundary delimiter");
 }
@@ -470,46 +480,25 @@ static int boundary_value(const char **pp, const char *end, char *out)
 int multipart_boundary(struct slice content_type, char *out)
 {
 	const char *p = content_type.p;
-	const char *end, *t;
+	const char *end;
 	int found = 0;
 
 	if (content_type.len == 0)
 		return -1;
 	end = p + content_type.len;
 	p = skip_ows(p, end);
-	t = skip_token(p, end);
-	if (!ieq(p, (size_t)(t - p), "multipart"))
+	if (!word(&p, end, "multipart") || p == end || *p != '/')
 		return -1;
-	p = t;
-	if (p == end || *p != '/')
+	p++;
+	if (!word(&p, end, "form-data"))
 		return -1;
-	t = skip_token(++p, end);
-	if (!ieq(p, (size_t)(t - p), "form-data"))
-		return -1;
-	p = t;
 	for (;;) {
 		const char *name;
 		size_t nlen;
+		int r = next_param(&p, end, 1, &name, &nlen);
 
-		p = skip_ows(p, end);
-		if (p == end)
-			break;
-		if (*p != ';')
-			return -1;
-		p = skip_ows(p + 1, end);
-		if (p == end)
-			break;
-		if (*p == ';')
-			continue; /* empty parameter (RFC 9110 5.6.6) */
-		name = p;
-		p = skip_token(p, end);
-		nlen = (size_t)(p - name);
-		if (nlen == 0)
-			return -1;
-		p = skip_ows(p, end);
-		if (p == end || *p != '=')
-			return -1;
-		p = skip_ows(p + 1, end);
+		if (r <= 0)
+			return r < 0 || !found ? -1 : 0;
 		if (!ieq(name, nlen, "boundary")) {
 			char skip[256];
 

@@ -1,11 +1,23 @@
 /* Range header (RFC 9110 14.1.2, 14.2): one byte range at most. */
 
 #include "range.h"
+#include "ascii.h"
 
 static void skip_ows(const char *p, size_t n, size_t *i)
 {
-	while (*i < n && (p[*i] == ' ' || p[*i] == '\t'))
+	while (*i < n && ascii_ows((unsigned char)p[*i]))
 		(*i)++;
+}
+
+/* OWS ch OWS at p[*i]: 1 and *i past them, or 0. */
+static int expect(const char *p, size_t n, size_t *i, char ch)
+{
+	skip_ows(p, n, i);
+	if (*i >= n || p[*i] != ch)
+		return 0;
+	(*i)++;
+	skip_ows(p, n, i);
+	return 1;
 }
 
 /* Reads 1*DIGIT at p[*i].  Returns 1 with the number, 0 if there is no
@@ -15,7 +27,7 @@ static int parse_num(const char *p, size_t n, size_t *i, uint64_t *out)
 	uint64_t v = 0;
 	size_t s = *i;
 
-	for (; *i < n && p[*i] >= '0' && p[*i] <= '9'; (*i)++) {
+	for (; *i < n && ascii_digit((unsigned char)p[*i]); (*i)++) {
 		unsigned d = (unsigned)(p[*i] - '0');
 
 		if (v > (UINT64_MAX - d) / 10)
@@ -37,32 +49,15 @@ int range_parse(struct slice value, uint64_t size, uint64_t *first,
 	/* ranges-specifier = range-unit "=" range-set; the unit is
 	 * case-insensitive (14.1). */
 	skip_ows(p, n, &i);
-	if (n - i < 5)
+	if (n - i < 5 || !ascii_ieqn(p + i, "bytes", 5))
 		return 0;
-	for (size_t k = 0; k < 5; k++) {
-		char c = p[i + k];
-
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c + 32);
-		if (c != "bytes"[k])
-			return 0;
-	}
 	i += 5;
-	skip_ows(p, n, &i);
-	if (i >= n || p[i] != '=')
+	if (!expect(p, n, &i, '='))
 		return 0;
-	i++;
-
 	/* int-range = first-pos "-" [ last-pos ]; suffix-range = "-" length.
 	 * A comma (several ranges) leaves junk after the first one. */
-	skip_ows(p, n, &i);
-	if ((has_a = parse_num(p, n, &i, &a)) < 0)
+	if ((has_a = parse_num(p, n, &i, &a)) < 0 || !expect(p, n, &i, '-'))
 		return 0;
-	skip_ows(p, n, &i);
-	if (i >= n || p[i] != '-')
-		return 0;
-	i++;
-	skip_ows(p, n, &i);
 	if ((has_b = parse_num(p, n, &i, &b)) < 0)
 		return 0;
 	skip_ows(p, n, &i);

@@ -403,66 +403,69 @@ static void json_str(struct obuf *ob, const char *s, size_t n)
 	obuf_str(ob, "\"");
 }
 
+/* Appends the listing's records of one kind ("file" or "field") to b
+ * as JSON or HTML items.  Returns how many were left out (more, plus
+ * those that did not fit). */
+static size_t list_records(struct obuf *b, const struct upload *u, const char *want, int json,
+			   size_t more)
+{
+	size_t wl = strlen(want);
+	int cnt = 0;
+
+	for (const char *s = u->list ? u->list : ""; *s;) {
+		const char *t1 = strchr(s, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		const char *nl = t2 ? strchr(t2, '\n') : NULL;
+
+		if (nl == NULL)
+			break;
+		if ((size_t)(t1 - s) != wl || strncmp(s, want, wl) != 0) {
+			/* another kind */
+		} else if (b->len + 6 * (size_t)(nl - s) + REPLY_TAIL > b->cap) {
+			/* Room for this record escaped at worst, and for the end
+			 * of the page: else it is only counted. */
+			more++;
+		} else if (json) {
+			obuf_str(b, cnt++ ? ",{\"name\":" : "{\"name\":");
+			json_str(b, t1 + 1, (size_t)(t2 - t1 - 1));
+			obuf_printf(b, ",\"size\":%.*s}", (int)(nl - t2 - 1), t2 + 1);
+		} else {
+			obuf_str(b, "<li>");
+			obuf_html(b, t1 + 1, (size_t)(t2 - t1 - 1));
+			obuf_printf(b, " (%.*s bytes)</li>\n", (int)(nl - t2 - 1), t2 + 1);
+		}
+		s = nl + 1;
+	}
+	if (more && !json)
+		obuf_printf(b, "<li>and %zu more %s%s</li>\n", more, want, more == 1 ? "" : "s");
+	return more;
+}
+
+/* The reply body: what was stored, as JSON or an HTML page. */
+static void listing(struct obuf *b, const struct upload *u, int json)
+{
+	size_t more_files, more_fields;
+
+	obuf_str(b, json ? "{\"files\":[" : "<!DOCTYPE html>\n<html>\n<head><title>Upload</title></head>\n<body>\n<h1>Stored</h1>\n<ul>\n");
+	more_files = list_records(b, u, "file", json, u->more_files);
+	obuf_str(b, json ? "],\"fields\":[" : "</ul>\n<h2>Fields</h2>\n<ul>\n");
+	more_fields = list_records(b, u, "field", json, u->more_fields);
+	if (json && (more_files || more_fields))
+		obuf_printf(b, "],\"more_files\":%zu,\"more_fields\":%zu}\n", more_files, more_fields);
+	else if (json)
+		obuf_str(b, "]}\n");
+	else
+		obuf_str(b, "</ul>\n</body>\n</html>\n");
+}
+
 /* Builds the 201 (or 200 without files) reply from the listing. */
 static int reply(struct conn *c, struct upload *u)
 {
 	char body[UPLOAD_LIST_MAX * 2 + 1024], loc[PATH_BUF * 3 + UPLOAD_NAME_MAX * 3 + 2];
 	struct obuf b = { .p = body, .cap = sizeof(body) };
-	int json = json_wanted(c), nfile = 0, nfield = 0;
-	size_t more_files = 0, more_fields = 0;
-	const char *line = u->list ? u->list : "";
-	int status = u->first[0] ? 201 : 200;
-	const char *ctype = json ? "application/json" : "text/html";
+	int json = json_wanted(c);
 
-	obuf_str(&b, json ? "{\"files\":[" : "<!DOCTYPE html>\n<html>\n<head><title>Upload</title></head>\n<body>\n<h1>Stored</h1>\n<ul>\n");
-	for (int pass = 0; pass < 2; pass++) {
-		const char *want = pass == 0 ? "file" : "field";
-		size_t more = pass == 0 ? u->more_files : u->more_fields;
-
-		if (pass == 1)
-			obuf_str(&b, json ? "],\"fields\":[" : "</ul>\n<h2>Fields</h2>\n<ul>\n");
-		for (const char *s = line; *s;) {
-			const char *t1 = strchr(s, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-			const char *nl = t2 ? strchr(t2, '\n') : NULL;
-
-			if (nl == NULL)
-				break;
-			if ((size_t)(t1 - s) == strlen(want) && strncmp(s, want, strlen(want)) == 0) {
-				int *cnt = pass == 0 ? &nfile : &nfield;
-
-				/* Room for this record escaped at worst, and for the
-				 * end of the page: else it is only counted. */
-				if (b.len + 6 * (size_t)(nl - s) + REPLY_TAIL > b.cap) {
-					more++;
-				} else if (json) {
-					obuf_str(&b, (*cnt)++ ? ",{\"name\":" : "{\"name\":");
-					json_str(&b, t1 + 1, (size_t)(t2 - t1 - 1));
-					obuf_printf(&b, ",\"size\":%.*s}", (int)(nl - t2 - 1), t2 + 1);
-				} else {
-					(*cnt)++;
-					obuf_str(&b, "<li>");
-					obuf_html(&b, t1 + 1, (size_t)(t2 - t1 - 1));
-					obuf_printf(&b, " (%.*s bytes)</li>\n", (int)(nl - t2 - 1), t2 + 1);
-				}
-			}
-			s = nl + 1;
-		}
-		if (pass == 0)
-			more_files = more;
-		else
-			more_fields = more;
-		if (more && !json)
-			obuf_printf(&b, "<li>and %zu more %s%s</li>\n", more, pass == 0 ? "file" : "field",
-				    more == 1 ? "" : "s");
-	}
-	if (json && (more_files || more_fields))
-		obuf_printf(&b, "],\"more_files\":%zu,\"more_fields\":%zu}\n", more_files, more_fields);
-	else if (json)
-		obuf_str(&b, "]}\n");
-	else
-		obuf_str(&b, "</ul>\n</body>\n</html>\n");
-
-	if (reply_begin(c, status) < 0)
+	listing(&b, u, json);
+	if (reply_begin(c, u->first[0] ? 201 : 200) < 0)
 		return HANDLER_CLOSE;
 	if (u->first[0]) {
 		/* Location: the store location's path joined with the stored
@@ -479,7 +482,7 @@ static int reply(struct conn *c, struct upload *u)
 				obuf_printf(&c->out, "Location: %s\r\n", loc);
 		}
 	}
-	reply_end_head(c, ctype, (int64_t)b.len);
+	reply_end_head(c, json ? "application/json" : "text/html", (int64_t)b.len);
 	reply_body(c, b.p, b.len);
 	return HANDLER_DONE;
 }
