@@ -22,7 +22,8 @@ UNITBINS  := $(UNITSRCS:unit/%.c=build/rel/unit/%)
 AUNITBINS := $(UNITSRCS:unit/%.c=build/asan/unit/%)
 
 .PHONY: all ci clean fclean re run test deps unit pytest asan asan-unit asan-pytest \
-	unit-build fuzz fuzz-build fuzz-replay fuzz-afl oss-fuzz-check conformance postman
+	unit-build fuzz fuzz-build fuzz-replay fuzz-afl oss-fuzz-check conformance \
+	conformance-compare postman
 
 all: $(NAME)
 
@@ -86,13 +87,17 @@ test: deps
 	$(MAKE) fuzz-replay
 
 # What CI runs: the above plus a short libFuzzer smoke per harness, the
-# OSS-Fuzz build checked locally, the conformance report and the Postman
-# collection.
+# OSS-Fuzz build checked locally, the conformance report, webserv against
+# nginx, lighttpd and h2o, the GitHub workflow and action validated, the
+# action's script tested, and the Postman collection.
 ci: test
 	WEBSERV_EXTRA_PKGS="clang libclang-rt-14-dev" bash ci/deps.sh
 	$(MAKE) fuzz-smoke
 	$(MAKE) oss-fuzz-check
 	$(MAKE) conformance
+	$(MAKE) conformance-compare
+	$(MAKE) action-validate
+	$(MAKE) action-test
 	$(MAKE) postman
 
 run: $(NAME)

@@ -1,23 +1,20 @@
 #!/usr/bin/env bash
 # RFC conformance runs (see conformance/README.md).
-#   ci/conformance.sh                   webserv: black-box tests on the demo
-#                                       config + the pytest suite ->
-#                                       conformance/REPORT.md, report.html
-#   ci/conformance.sh --target URL      black-box tests against any server ->
-#                                       build/conformance-target/REPORT.md
-#   ci/conformance.sh --nginx           webserv vs Debian's nginx ->
-#                                       conformance/COMPARISON.md
-# Extra arguments go to conformance/run.py (--out DIR, --bin PATH).
+#   ci/conformance.sh webserv [--bin ./webserv]    webserv's own report
+#   ci/conformance.sh target --target URL [--get-path P --listing-path P
+#                     --redirect-path P --post-path P] [--fail-on MUST]
+#                                                  any server, black-box only
+#   ci/conformance.sh compare [--servers LIST]     side by side
+#   ci/conformance.sh samples                      refresh conformance/*.md
+# The arguments go to conformance/run.py. Exit status 2: the run could not
+# be done (missing pytest, a target or fixture that is not there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-/usr/bin/python3}
 "$PY" -c 'import pytest' 2>/dev/null || {
-	echo "conformance: python3-pytest is missing (make deps, or apt-get install python3-pytest python3-requests)" >&2
+	echo "conformance: python3-pytest is missing (make deps, or apt-get install python3-pytest)" >&2
 	exit 2
 }
-if [ "${1:-}" = "--nginx" ]; then
-	shift
-	exec "$PY" conformance/run.py nginx "$@"
-fi
-exec "$PY" conformance/run.py conformance "$@"
+export PYTHON="$PY"
+exec "$PY" conformance/run.py "$@"

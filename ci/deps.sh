@@ -16,5 +16,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq || { echo "deps: apt-get update failed" >&2; exit 1; }
-$cmd || { echo "deps: '$cmd' failed" >&2; exit 1; }
+# Servers installed for the conformance comparison (nginx, lighttpd, h2o)
+# must not start their own services: keep invoke-rc.d from starting any
+# while installing, unless a policy is already in place.
+guard=/usr/sbin/policy-rc.d
+made_guard=0
+if [ ! -e "$guard" ]; then
+	printf '#!/bin/sh\nexit 101\n' > "$guard" && chmod 755 "$guard" && made_guard=1
+fi
+drop_guard() { [ "$made_guard" = 1 ] && rm -f "$guard"; return 0; }
+apt-get update -qq || { drop_guard; echo "deps: apt-get update failed" >&2; exit 1; }
+$cmd || { drop_guard; echo "deps: '$cmd' failed" >&2; exit 1; }
+drop_guard

@@ -12,6 +12,11 @@ Marker: @pytest.mark.rfc("9112", "6.1", "MUST") — RFC number, section,
 requirement level. A test may carry several. The JSON holds, per test:
 nodeid, file, name (function name without parameters), outcome (passed,
 failed, error, skipped, xfailed, xpassed), markers, message, duration.
+
+Marker: @pytest.mark.sends(data, rule[, expect]) — a request smuggling or
+desync case: the exact bytes it sends (HOST stands for the target's
+authority), the rule it checks and the accepted outcomes; recorded as
+sends, rule and expect.
 """
 
 import json
@@ -59,6 +64,7 @@ class Recorder:
 			if why:
 				item.add_marker(pytest.mark.skip(reason=why))
 			marks = [_marker_args(m) for m in item.iter_markers("rfc")]
+			sends = item.get_closest_marker("sends")
 			path = str(getattr(item, "path", item.fspath))
 			try:
 				rel = os.path.relpath(path, str(config.rootpath))
@@ -74,6 +80,14 @@ class Recorder:
 				"message": "",
 				"duration": 0.0,
 			}
+			if sends is not None and len(sends.args) >= 2:
+				data = sends.args[0]
+				if isinstance(data, bytes):
+					data = data.decode("latin-1")
+				self.items[item.nodeid]["sends"] = data
+				self.items[item.nodeid]["rule"] = str(sends.args[1])
+				if len(sends.args) > 2:
+					self.items[item.nodeid]["expect"] = str(sends.args[2])
 			self.order.append(item.nodeid)
 
 	def pytest_runtest_logreport(self, report):

@@ -18,6 +18,7 @@
 #include "request.h"
 
 #define EMPTY_LINES_MAX 8 /* empty lines tolerated before the request line */
+#define LIST_EMPTY_MAX 16 /* empty list elements ignored in one list (RFC 9110 5.6.1) */
 
 static const struct {
 	const char *name;
@@ -242,11 +243,12 @@ static int parse_length(struct slice v, uint64_t *out)
 }
 
 /* Transfer-Encoding (RFC 9112 6.1, 6.3): the codings of every TE field
- * form one list, which must end in exactly one "chunked".  Returns 0 or a
- * status. */
+ * form one list, which must end in exactly one "chunked".  Up to
+ * LIST_EMPTY_MAX empty list elements are ignored (RFC 9110 5.6.1).
+ * Returns 0 or a status. */
 static int check_codings(const struct request_head *h)
 {
-	int nchunked = 0, other = 0, last_chunked = 0;
+	int nchunked = 0, other = 0, last_chunked = 0, nempty = 0;
 
 	for (size_t i = 0; i < h->nfields; i++) {
 		struct slice e;
@@ -255,8 +257,11 @@ static int check_codings(const struct request_head *h)
 		if (!slice_ieq(h->fields[i].name, "transfer-encoding"))
 			continue;
 		while (list_next(h->fields[i].value, &pos, &e)) {
-			if (e.len == 0)
-				return 400;
+			if (e.len == 0) {
+				if (++nempty > LIST_EMPTY_MAX)
+					return 400;
+				continue;
+			}
 			if (slice_ieq(e, "chunked")) {
 				nchunked++;
 				last_chunked = 1;
@@ -354,6 +359,11 @@ static int check_fields(struct request_head *h)
 			return 417;
 		h->expect_continue = 1;
 	}
+
+	/* RFC 9110 9.3.4: a PUT with Content-Range (a partial PUT) gets 400,
+	 * never a full replace with part of the content. */
+	if (h->method_id == METHOD_PUT && request_field(h, "content-range") != NULL)
+		return 400;
 	return 0;
 }
 

@@ -287,7 +287,7 @@ def test_cgi_response_has_server_fields(t):
 	assert b"Hello from CGI" in r.body
 
 
-@rfc("9112", "8", "MUST")
+@rfc("9112", "6.3", "MUST")
 def test_incomplete_body_not_processed(t):
 	"""A PUT whose body ends early (the client shuts its side down) is not
 	processed: no 2xx, no partial file."""
@@ -302,3 +302,60 @@ def test_incomplete_body_not_processed(t):
 		except (wsh.ConnectionClosed, wsh.ResponseTimeout):
 			pass
 	assert fetch(t, path).status == 404, "a partial file was stored"
+
+
+@rfc("9112", "6.1", "MUST")
+def test_no_transfer_encoding_on_100_and_204(t):
+	name = "/uploads/" + uname()
+	with t.conn() as c:
+		c.send(t.req("PUT", name, [("Content-Length", "5"), ("Expect", "100-continue")]))
+		r = c.read_response("PUT")
+		assert r.status == 100, r
+		assert not r.has("Transfer-Encoding"), r.headers
+		c.send(b"hello")
+		assert c.read_response("PUT").status == 201
+	r = delete(t, name)
+	assert r.status == 204 and not r.has("Transfer-Encoding"), r.headers
+
+
+@rfc("9112", "6.2", "MUST")
+def test_no_content_length_with_transfer_encoding(t):
+	"""CGI output without a length is sent chunked, without Content-Length."""
+	r = t.exchange(t.req("GET", "/cgi/env.py"))
+	assert r.status == 200
+	if r.has("Transfer-Encoding"):
+		assert not r.has("Content-Length"), r.headers
+	else:
+		pytest.skip("the CGI response was not chunked")
+
+
+@rfc("9112", "7.1.2", "MUST")
+def test_trailer_not_merged_into_header(t):
+	"""A trailer field never reaches the CGI as a header field."""
+	body = wsh.chunked("a=1", trailers=[("X-Cf-Trailer", "merged")])
+	r = t.exchange(t.req("POST", "/cgi/env.py", [("Transfer-Encoding", "chunked"),
+	                                             ("Content-Type", "text/plain")], body))
+	assert r.status == 200, r
+	assert "HTTP_X_CF_TRAILER" not in r.text and "merged" not in r.text, r.text[:300]
+
+
+@rfc("9110", "9.3.4", "MUST")
+def test_put_with_content_range_400(t):
+	name = "/uploads/" + uname()
+	r = t.exchange(t.req("PUT", name, [("Content-Length", "5"),
+	                                   ("Content-Range", "bytes 0-4/10")], b"hello"), "PUT")
+	assert r.status == 400, r
+	assert fetch(t, name).status == 404, "a partial PUT was stored"
+
+
+@rfc("9110", "9.3.4", "MUST")
+def test_put_validator_matches_stored(t):
+	"""A validator in a PUT response is the one of the stored bytes."""
+	name = "/uploads/" + uname()
+	r = t.exchange(t.req("PUT", name, [("Content-Length", "5")], b"hello"), "PUT")
+	assert r.status == 201, r
+	g = fetch(t, name)
+	assert g.body == b"hello"
+	if r.has("ETag"):
+		assert r.header("ETag") == g.header("ETag"), (r.headers, g.headers)
+	delete(t, name)

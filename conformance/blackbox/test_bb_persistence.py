@@ -8,9 +8,9 @@ rfc = pytest.mark.rfc
 
 
 @rfc("9112", "9.3", "MUST")
-def test_http11_persists(t, www):
+def test_http11_persists(t, static):
 	with t.conn() as c:
-		for target in ("/index.html", "/files/readme.txt", "/no-such-file.html"):
+		for target in (static.path, static.path + "?x", "/no-such-file.html"):
 			c.send(t.req("GET", target))
 			r = c.read_response()
 			assert "close" not in r.tokens("Connection"), r
@@ -18,9 +18,9 @@ def test_http11_persists(t, www):
 
 
 @rfc("9112", "9.3.2", "MUST")
-def test_pipelined_in_order(t, www):
-	targets = ["/files/readme.txt", "/index.html", "/no-such-file.html", "/files/data.json",
-	           "/files/readme.txt"]
+def test_pipelined_in_order(t, static):
+	targets = [static.path, "/no-such-file.html", static.path + "?2", "/no-such-2.html",
+	           static.path + "?3"]
 	with t.conn() as c:
 		c.send(b"".join(t.req("GET", x) for x in targets))
 		rs = c.read_responses(len(targets))
@@ -28,23 +28,23 @@ def test_pipelined_in_order(t, www):
 		if target.startswith("/no-such"):
 			assert r.status == 404, r
 		else:
-			assert r.status == 200 and r.body == (www / target[1:]).read_bytes(), (target, r)
+			assert r.status == 200 and r.body == static.body, (target, r)
 
 
 @rfc("9112", "9.3.2", "MUST")
-def test_pipelined_head_and_get(t, www):
+def test_pipelined_head_and_get(t, static):
 	with t.conn() as c:
-		c.send(t.req("HEAD", "/index.html") + t.req("GET", "/files/readme.txt")
-		       + t.req("HEAD", "/files/readme.txt"))
+		c.send(t.req("HEAD", static.path) + t.req("GET", static.path)
+		       + t.req("HEAD", static.path))
 		r1, r2, r3 = c.read_responses(["HEAD", "GET", "HEAD"])
 	assert r1.status == 200 and r3.status == 200
-	assert r2.body == (www / "files/readme.txt").read_bytes()
+	assert r2.body == static.body
 
 
 @rfc("9112", "9.6", "MUST")
-def test_connection_close_closes(t):
+def test_connection_close_closes(t, static):
 	with t.conn() as c:
-		c.send(t.req("GET", "/index.html", [("Connection", "close")])
+		c.send(t.req("GET", static.path, [("Connection", "close")])
 		       + t.req("GET", "/no-such-pipelined.html"))
 		r = c.read_response()
 		assert r.status == 200
@@ -54,32 +54,32 @@ def test_connection_close_closes(t):
 
 
 @rfc("9112", "9.6", "SHOULD")
-def test_connection_close_echoed(t):
-	r, closed, _ = t.exchange_close(t.req("GET", "/index.html", [("Connection", "close")]))
+def test_connection_close_echoed(t, static):
+	r, closed, _ = t.exchange_close(t.req("GET", static.path, [("Connection", "close")]))
 	assert "close" in r.tokens("Connection"), r.headers
 
 
 @rfc("9112", "9.3", "MUST")
-def test_http10_closes_by_default(t):
-	r, closed, extra = t.exchange_close(t.req("GET", "/index.html", version="HTTP/1.0"))
+def test_http10_closes_by_default(t, static):
+	r, closed, extra = t.exchange_close(t.req("GET", static.path, version="HTTP/1.0"))
 	assert r.status == 200 and closed and extra == b""
 
 
 @rfc("9112", "9.3", "MAY")
-def test_http10_keep_alive(t, www):
+def test_http10_keep_alive(t, static):
 	with t.conn() as c:
 		for _ in range(2):
-			c.send(t.req("GET", "/files/readme.txt", [("Connection", "keep-alive")],
+			c.send(t.req("GET", static.path, [("Connection", "keep-alive")],
 			             version="HTTP/1.0"))
 			r = c.read_response()
-			assert r.status == 200 and r.body == (www / "files/readme.txt").read_bytes()
+			assert r.status == 200 and r.body == static.body
 			assert "keep-alive" in r.tokens("Connection"), r.headers
 
 
 @rfc("9112", "9.3", "MUST")
-def test_persists_after_404(t):
+def test_persists_after_404(t, static):
 	with t.conn() as c:
 		c.send(t.req("GET", "/no-such-file.html"))
 		assert c.read_response().status == 404
-		c.send(t.req("GET", "/index.html"))
+		c.send(t.req("GET", static.path))
 		assert c.read_response().status == 200
