@@ -616,12 +616,18 @@ def compare_data(a):
 			others = [side_result(s, r["id"]) for s in sides[1:] if s["ok"]]
 			if others and all(o in ("fail", "known") for o in others):
 				stricter.append(r)
+	weaker = OrderedDict()  # other server -> rows webserv passes and it fails
+	if sides and sides[0]["name"] == "webserv":
+		for s in sides[1:]:
+			if s["ok"]:
+				weaker[s["name"]] = [r for r in rows if side_result(sides[0], r["id"]) == "pass"
+				                     and side_result(s, r["id"]) in ("fail", "known")]
 	case_names = []
 	for s in sides:
 		for t in cases(s["tests"]):
 			if t["name"] not in case_names:
 				case_names.append(t["name"])
-	return sides, rows, tot, common, stricter, case_names
+	return sides, rows, tot, common, stricter, case_names, weaker
 
 
 def side_cell(s, rid):
@@ -639,7 +645,7 @@ def case_of(s, name):
 
 
 def write_compare_md(path, title, when, data):
-	sides, rows, tot, common, stricter, case_names = data
+	sides, rows, tot, common, stricter, case_names, weaker = data
 	names = [s["name"] for s in sides]
 	out = ["# %s" % title, "",
 	       "Generated %s by `make conformance-compare`: the black-box tests "
@@ -670,6 +676,11 @@ def write_compare_md(path, title, when, data):
 		for r in stricter:
 			out.append("- %s §%s %s `%s`: %s" % (r["rfc"], r["section"], r["level"], r["id"],
 			                                   md_escape(r["text"])))
+	if weaker:
+		out += ["", "## Rows webserv passes and another server fails", ""]
+		for name, rs in weaker.items():
+			out.append("- **%s** (%d): %s" % (name, len(rs), ", ".join(
+				"`%s`" % r["id"] for r in rs) or "none"))
 	out += ["", "## Requirements", "",
 	        "| id | RFC | section | level | " + " | ".join(names) + " |",
 	        "|---|---|---|---|" + "---|" * len(names)]
@@ -701,7 +712,7 @@ def write_compare_md(path, title, when, data):
 
 def write_compare_html(path, title, when, data):
 	e = html.escape
-	sides, rows, tot, common, stricter, case_names = data
+	sides, rows, tot, common, stricter, case_names, weaker = data
 	names = [s["name"] for s in sides]
 	h = html_head(title)
 	h.append('<p class="note">Generated %s by <code>make conformance-compare</code>: the black-box '
@@ -730,6 +741,12 @@ def write_compare_html(path, title, when, data):
 		for r in stricter:
 			h.append("<li>%s §%s %s <code>%s</code>: %s</li>" % (e(r["rfc"]), e(r["section"]),
 			                                                   r["level"], e(r["id"]), e(r["text"])))
+		h.append("</ul>")
+	if weaker:
+		h.append("<h2>Rows webserv passes and another server fails</h2><ul>")
+		for name, rs in weaker.items():
+			h.append("<li><b>%s</b> (%d): %s</li>" % (e(name), len(rs), ", ".join(
+				"<code>%s</code>" % e(r["id"]) for r in rs) or "none"))
 		h.append("</ul>")
 	h.append("<h2>Requirements</h2>")
 	h.append(filters([k for k in LABEL if k not in ("webserv", "na")]))
@@ -781,7 +798,7 @@ def cmd_compare(a):
 		write_compare_md(a.md, a.title, when, data)
 	if a.html:
 		write_compare_html(a.html, a.title, when, data)
-	sides, rows, tot, common, stricter, _ = data
+	sides, rows, tot, common, stricter, _, weaker = data
 	for s, t in zip(sides, tot):
 		print("conformance: %s: %s" % (s["name"], "; ".join(
 			"%s %d/%d" % (lvl, c["pass"], c["rows"]) for lvl, c in t.items())))

@@ -284,7 +284,8 @@ def _check(expect, t, data, static, method, ok=None):
 def _make(name, marker, expect, rule, data):
 	method = data.split(b" ", 1)[0].decode()
 
-	has_body = b"\r\nContent-Length:" in data or b"\r\nTransfer-Encoding:" in data
+	low = data.lower()
+	has_body = b"\r\ncontent-length:" in low or b"\r\ntransfer-encoding:" in low
 
 	@pytest.mark.sends(data, rule, expect)
 	def test(t, static, request):
