@@ -88,6 +88,12 @@ $(FUZZ_OUT)/afl/fuzz_%: fuzz/fuzz_%.c fuzz/replay.c $(FUZZ_DEPS) src/slice.c $$(
 	AFL_USE_ASAN=1 AFL_USE_UBSAN=1 AFL_QUIET=1 $(FUZZ_AFL_CC) $(FUZZ_BASE) \
 		-o $@ $< fuzz/replay.c $(FUZZ_SRC_$*) src/slice.c $(FUZZ_LIBS_$*)
 
+$(FUZZ_OUT)/afl-fast/fuzz_%: fuzz/fuzz_%.c fuzz/replay.c $(FUZZ_DEPS) src/slice.c $$(FUZZ_SRC_$$*)
+	@mkdir -p $(@D)
+	AFL_USE_ASAN=1 AFL_USE_UBSAN=1 AFL_QUIET=1 $(FUZZ_AFL_CC) $(FUZZ_BASE) \
+		-DFUZZ_FAST -o $@ $< fuzz/replay.c $(FUZZ_SRC_$*) src/slice.c \
+		$(FUZZ_LIBS_$*)
+
 fuzz-build: $(FUZZ_LF_BINS) $(FUZZ_REPLAY_BINS)
 
 fuzz-replay-build: $(FUZZ_REPLAY_BINS)
