@@ -394,7 +394,6 @@ enum rule {
 	R_HP_HEX,         /* D28 */
 	R_HP_CONN,        /* D29 */
 	R_HP_OWS,         /* D30 */
-	R_OPEN_CHUNK_EXT, /* O1: open, issue 9 */
 	R_COUNT
 };
 
@@ -410,7 +409,6 @@ static const char *const rule_name[R_COUNT] = {
 	"D26 target bytes", "D27 chunk CRLF", "D28 http_parser hex digit",
 	"D29 http_parser Connection list",
 	"D30 http_parser HTAB in OWS",
-	"O1 webserv accepts a chunk-ext that is not grammar (open)",
 };
 
 static int ieq(const struct text *t, const char *s)
@@ -887,8 +885,11 @@ static enum rule explain_ws_reject(const char *in, size_t len, size_t off,
 		if (has_ctl(&hp->value[i]))
 			return R_VALUE_CTL;
 	host = field(hp, "host");
-	if ((hp->major == 1 && hp->minor >= 1 &&
-	     (host == NULL || host->len == 0)) ||
+	/* Host is required in HTTP/1.1, and an http URI never has an empty
+	 * host (RFC 9110 4.2.1, 7.2): a Host field that is empty, or a port
+	 * with no host before it, is invalid in any version. */
+	if ((hp->major == 1 && hp->minor >= 1 && host == NULL) ||
+	    (host && (host->len == 0 || host->p[0] == ':')) ||
 	    count_fields(hp, "host") > 1 || (host && !host_ok(host)))
 		return R_HOST;
 	if (field(hp, "transfer-encoding")) {
@@ -946,16 +947,11 @@ static enum rule explain_hp_reject(const char *in, const struct view *ws,
 	     hp->why == HPE_INVALID_TRANSFER_ENCODING) &&
 	    ws->frame == FR_CHUNKED && hp->stop > ws->head_end)
 		return R_TRAILER_CONN;
-	if (hp->why == HPE_INVALID_CHUNK_SIZE && ws->frame == FR_CHUNKED) {
-		enum rule r = chunk_rule(in, ws->end, ws->head_end);
-
-		if (r == R_CHUNK_LINE)
-			return R_OPEN_CHUNK_EXT;
-		/* Grammatical chunk lines with HTAB as BWS. */
-		if (r == R_NONE && memchr(in + ws->head_end, '\t',
-					  ws->end - ws->head_end))
-			return R_HP_OWS;
-	}
+	/* Grammatical chunk lines with HTAB as BWS. */
+	if (hp->why == HPE_INVALID_CHUNK_SIZE && ws->frame == FR_CHUNKED &&
+	    chunk_rule(in, ws->end, ws->head_end) == R_NONE &&
+	    memchr(in + ws->head_end, '\t', ws->end - ws->head_end))
+		return R_HP_OWS;
 	if ((hp->why == HPE_INVALID_TRANSFER_ENCODING ||
 	     hp->why == HPE_UNEXPECTED_CONTENT_LENGTH) &&
 	    !field(ws, "transfer-encoding") &&

@@ -12,8 +12,7 @@ Checked:
     difference, as for http_parser);
   - h11 rejects a message webserv accepts only where h11 is stricter than
     RFC 9112 asks (h11_stricter(): an empty line before the request-line,
-    framing fields in the trailer section, BWS before a chunk extension)
-    or for an open item of fuzz/differential.md;
+    framing fields in the trailer section, BWS before a chunk extension);
   - for the rules that blame a defect of http_parser (D22, D28, D29, D30)
     h11 sides with webserv: it gives webserv's verdict.
 The tally of (webserv, http_parser, h11) verdicts per rule is printed
@@ -121,10 +120,6 @@ def h11_stricter(data, off, why, ws, rule):
 		# RFC 9112 2.2: a server SHOULD ignore at least one empty line
 		# before the request-line; h11 does not.
 		return "empty line before the request-line"
-	if why.startswith("illegal request line") and any(b >= 0x80 for b in ws["target"]):
-		# Open in webserv (issue 9): a raw byte >= 0x80 in the target is
-		# routed (404) instead of 400; h11 refuses it.
-		return "raw non-ASCII target (open)"
 	if ("Transfer-Encoding" in why or "Content-Length" in why) and \
 	   ws["frame"] == "chunked":
 		# h11 checks Transfer-Encoding and Content-Length in the trailer
@@ -137,10 +132,6 @@ def h11_stricter(data, off, why, ws, rule):
 		# RFC 9112 7.1.1: chunk-ext = *( BWS ";" ... ); h11 refuses the
 		# white space before ";".
 		return "white space before a chunk extension"
-	if why.startswith("illegal chunk header") and rule.startswith("O1 "):
-		# Open in webserv (issue 9, fuzz/differential.md O1): a chunk
-		# extension that is not chunk-ext grammar is accepted.
-		return "chunk-ext not grammar (open)"
 	return None
 
 
