@@ -16,6 +16,9 @@
  *   wait began: a loop_set() during a dispatch pass takes effect at the
  *   next wait.  POLLHUP and POLLERR are reported even when not asked for
  *   (also with events 0); POLLRDHUP only when asked for.
+ * - Within a pass, handlers are called in the order their descriptors were
+ *   added (poll() walks its array in that order; epoll's events are sorted
+ *   so): listening sockets added at start-up come before connections.
  * - Handlers may add or remove any descriptor while events are being
  *   dispatched.  A descriptor removed during the pass is never called
  *   again in that pass, even when its number is reused at once (closed,

@@ -238,6 +238,17 @@ static int ep_dispatch(struct loop *lp, uint64_t key, short re)
 	return 1;
 }
 
+/* Orders events by registration number: handlers run in the order the
+ * descriptors were added, as poll() walks its array (the listening
+ * sockets, added first, before the connections). */
+static int ep_cmp(const void *a, const void *b)
+{
+	uint32_t x = (uint32_t)(((const struct epoll_event *)a)->data.u64 >> 32);
+	uint32_t y = (uint32_t)(((const struct epoll_event *)b)->data.u64 >> 32);
+
+	return x < y ? -1 : x > y;
+}
+
 static int ep_once(struct loop *lp, int timeout_ms)
 {
 	struct epoll_event *ev = lp->ev;
@@ -248,6 +259,8 @@ static int ep_once(struct loop *lp, int timeout_ms)
 	if (ready < 0)
 		ready = 0; /* EINTR (a signal): the caller re-checks flags */
 	count = ready;
+	if (ready > 1)
+		qsort(ev, (size_t)ready, sizeof(*ev), ep_cmp);
 	for (int i = 0; i < ready; i++)
 		ep_dispatch(lp, ev[i].data.u64, from_epoll(ev[i].events));
 	/* Queued before this pass; later ones wait for the next. */

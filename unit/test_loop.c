@@ -2,8 +2,8 @@
  * readiness and level triggering, hang-up and error reporting, handlers
  * that add, change and remove descriptors during a dispatch pass, a
  * descriptor number closed and reused within one pass, a descriptor closed
- * behind the loop's back, and more ready descriptors than one wait
- * returns. */
+ * behind the loop's back, the order of a pass, and more ready descriptors
+ * than one wait returns. */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -516,6 +516,64 @@ static void test_set_self(void **state)
 	loop_free(lp);
 }
 
+/* ---- order ---- */
+
+/* Handlers run in the order their descriptors were added, whatever the
+ * numbers; one removed and added again goes last. */
+#define NORD 6
+
+struct order {
+	int seen[NORD * 2];
+	int n;
+};
+
+static void order_ev(struct loop *lp, int fd, short re, void *ctx)
+{
+	struct order *o = ctx;
+
+	(void)lp;
+	(void)re;
+	assert_true(o->n < NORD * 2);
+	o->seen[o->n++] = fd;
+}
+
+static void test_order(void **state)
+{
+	struct loop *lp = mk(state, 1024);
+	struct order o = { { 0 }, 0 };
+	int p[NORD][2], want[NORD];
+
+	for (int i = 0; i < NORD; i++)
+		mkpipe(p[i]);
+	/* Added from the highest number down, the second one first. */
+	want[0] = p[1][0];
+	for (int i = 1, k = NORD - 1; i < NORD; i++, k--)
+		want[i] = p[k == 1 ? 0 : k][0];
+	for (int i = 0; i < NORD; i++)
+		assert_int_equal(loop_add(lp, want[i], POLLIN, order_ev, &o), 0);
+	/* Made ready in yet another order (epoll queues them so). */
+	for (int i = 0; i < NORD; i++)
+		put(p[(i * 5 + 2) % NORD][1]);
+	assert_int_equal(loop_once(lp, 1000), NORD);
+	assert_int_equal(o.n, NORD);
+	for (int i = 0; i < NORD; i++)
+		assert_int_equal(o.seen[i], want[i]);
+	/* The first, removed and added again, now comes last. */
+	loop_del(lp, want[0]);
+	assert_int_equal(loop_add(lp, want[0], POLLIN, order_ev, &o), 0);
+	o.n = 0;
+	assert_int_equal(loop_once(lp, 1000), NORD);
+	for (int i = 0; i < NORD - 1; i++)
+		assert_int_equal(o.seen[i], want[i + 1]);
+	assert_int_equal(o.seen[NORD - 1], want[0]);
+	for (int i = 0; i < NORD; i++) {
+		loop_del(lp, p[i][0]);
+		close(p[i][0]);
+		close(p[i][1]);
+	}
+	loop_free(lp);
+}
+
 /* ---- many descriptors ---- */
 
 /* 600 pipes, more than one epoll_wait returns (512): every one is
@@ -615,6 +673,7 @@ int main(void)
 		BOTH(test_set_during_dispatch),
 		BOTH(test_add_during_dispatch),
 		BOTH(test_set_self),
+		BOTH(test_order),
 		BOTH(test_many),
 	};
 
