@@ -23,7 +23,7 @@ AUNITBINS := $(UNITSRCS:unit/%.c=build/asan/unit/%)
 
 .PHONY: all ci clean fclean re run test deps unit pytest asan asan-unit asan-pytest \
 	unit-build fuzz fuzz-build fuzz-replay fuzz-afl oss-fuzz-check conformance \
-	conformance-compare postman
+	conformance-compare postman pytest-poll
 
 all: $(NAME)
 
@@ -71,17 +71,24 @@ asan-unit: $(AUNITBINS)
 pytest: $(NAME)
 	WEBSERV_BIN=$(CURDIR)/$(NAME) $(PYTEST) $(PYTEST_ARGS) pytests
 
+# The same suite on the poll() backend: every configuration the fixtures
+# write gets `events poll;` (pytests/conftest.py, WEBSERV_EVENTS).
+pytest-poll: $(NAME)
+	WEBSERV_EVENTS=poll WEBSERV_BIN=$(CURDIR)/$(NAME) $(PYTEST) $(PYTEST_ARGS) pytests
+
 asan-pytest: $(NAME)-asan
 	WEBSERV_BIN=$(CURDIR)/$(NAME)-asan WEBSERV_ASAN=1 \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=23 \
 		$(PYTEST) $(PYTEST_ARGS) pytests
 
-# Everything: unit tests, the end-to-end suite, both again under
+# Everything: unit tests, the end-to-end suite on the default event
+# backend (epoll on Linux) and on poll(), unit tests and suite again under
 # ASan+UBSan, and the fuzz corpora and regressions replayed.
 test: deps
 	$(MAKE) all unit
 	$(MAKE) pytest
+	$(MAKE) pytest-poll
 	$(MAKE) asan-unit
 	$(MAKE) asan-pytest
 	$(MAKE) fuzz-replay

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "loop.h"
+
 /* Method bits for allow_methods. */
 enum {
 	M_GET = 1 << 0,
@@ -100,6 +102,8 @@ struct config {
 	unsigned max_connections;    /* `max_connections N;` (extension), default 1024 */
 	unsigned cgi_max_processes;  /* `cgi_max_processes N;` (extension); 0 = not set: the
 				      * server uses 16 per online core */
+	enum loop_backend events;    /* `events poll|epoll;` (extension), default
+				      * LOOP_DEFAULT (epoll on Linux) */
 	char *path;                  /* the main configuration file as given */
 };
 

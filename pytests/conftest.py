@@ -22,6 +22,11 @@ Fixtures:
 
 Placeholders in configuration text: {port} {port2} {port3} (free TCP ports),
 {root} (<tmp>/www, the docroot that `files` fill) and {tmp}.
+
+WEBSERV_EVENTS=poll|epoll puts `events X;` in front of every main
+configuration that names no `events` itself (on its first line, so line
+numbers in error messages stay put): `make test` runs the suite on both
+event backends this way.
 """
 
 import os
@@ -55,6 +60,11 @@ try:
 		resource.setrlimit(resource.RLIMIT_NOFILE, (_want, _hard))
 except (ValueError, OSError):
 	pass
+
+
+def pytest_report_header(config):
+	return "webserv event backend: %s" % (
+		EVENTS + " (WEBSERV_EVENTS)" if EVENTS else "as configured (default epoll on Linux)")
 
 
 def pytest_configure(config):
@@ -107,6 +117,18 @@ def run_bin(webserv_bin):
 
 # -- environment (temp dir + config) --------------------------------------
 
+EVENTS = os.environ.get("WEBSERV_EVENTS", "")
+if EVENTS not in ("", "poll", "epoll"):
+	raise SystemExit("WEBSERV_EVENTS must be poll or epoll, not %r" % EVENTS)
+
+
+def with_events(text):
+	"""text with `events WEBSERV_EVENTS;` in front of its first line."""
+	if not EVENTS or re.search(r"(?m)(^|[;{}])\s*events\s+[^\s;]+\s*;", text):
+		return text
+	return "events %s; " % EVENTS + text
+
+
 class Env:
 	"""A temp dir holding www/ (the docroot), the configuration file and
 	whatever else a test asks for, with free ports picked."""
@@ -135,7 +157,7 @@ class Env:
 				data = self.subst(data)
 				self.extra_confs.append(data)
 			self._write(self.tmp / rel, data)
-		self.conf_text = self.subst(conf)
+		self.conf_text = with_events(self.subst(conf))
 		self.conf_path = self.tmp / conf_name
 		self.conf_path.parent.mkdir(parents=True, exist_ok=True)
 		self.conf_path.write_text(self.conf_text)

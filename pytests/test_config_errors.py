@@ -132,6 +132,12 @@ CASES = [
 	                           "        upload_store {tmp}/no-store;", "    }", "}"), 6),
 	("include_missing", L("server {", "    listen 127.0.0.1:{port};",
 	                      "    include {tmp}/no-such-file.conf;", "    root {root};", "}"), 3),
+	# events poll|epoll (top level, once)
+	("events_unknown", L("", "events kqueue;", *HEAD, "}"), 2),
+	("events_no_arg", L("events;", *HEAD, "}"), 1),
+	("events_two_args", L("events poll epoll;", *HEAD, "}"), 1),
+	("events_duplicate", L("events poll;", "events poll;", *HEAD, "}"), 2),
+	("events_in_server", L(*HEAD, "    events epoll;", "}"), 4),
 ]
 
 

@@ -1416,6 +1416,33 @@ static int set_main_count(struct parser *P, struct lexer *lx, struct block *b,
 	return 0;
 }
 
+/* `events poll|epoll;`: the readiness backend of the event loop. */
+static int set_events(struct parser *P, struct lexer *lx, struct block *b,
+		      const struct directive *d, const struct tok *v, size_t n)
+{
+	char tb[SHOW_BUF];
+	enum loop_backend be;
+
+	(void)b;
+	(void)n;
+	if (strcmp(v[1].s, "poll") == 0)
+		be = LOOP_POLL;
+	else if (strcmp(v[1].s, "epoll") == 0)
+		be = LOOP_EPOLL;
+	else
+		return error_at(P, lx->file, v[1].line,
+				"invalid value \"%s\" in \"%s\" directive, "
+				"it must be \"poll\" or \"epoll\"",
+				SHOW(tb, v[1].s), d->name);
+#ifndef __linux__
+	if (be == LOOP_EPOLL) /* loop.c builds it on Linux only */
+		return error_at(P, lx->file, v[1].line,
+				"\"epoll\" is not available on this system");
+#endif
+	P->cf->events = be;
+	return 0;
+}
+
 /* The directive table (nginx ngx_command_t): name, where, arity, flags,
  * setter.  At most 64 entries: the index is a bit in block.seen. */
 static const struct directive directives[] = {
@@ -1452,6 +1479,7 @@ static const struct directive directives[] = {
 	  offsetof(struct config, max_connections) },
 	{ "cgi_max_processes", CTX_MAIN, 1, 1, 0, set_main_count,
 	  offsetof(struct config, cgi_max_processes) },
+	{ "events", CTX_MAIN, 1, 1, 0, set_events, 0 },
 	{ "upload_max_files", CTX_HTTP, 1, 1, 0, set_max_files, 0 },
 	{ "disable_symlinks", CTX_HTTP, 1, 1, 0, set_flag,
 	  offsetof(struct loc_conf, disable_symlinks) },
@@ -1554,6 +1582,8 @@ static int finish(struct parser *P, const struct lexer *lx)
 		return oom(P, lx, lx->last_line);
 	if (!cf->max_connections)
 		cf->max_connections = DEF_MAX_CONN;
+	if (!(P->top.seen & dir_bit("events")))
+		cf->events = LOOP_DEFAULT;
 	if (cf->nservers == 0)
 		return error_at(P, lx->file, lx->last_line, "no server block");
 	for (size_t i = 0; i < cf->nservers; i++) {

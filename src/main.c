@@ -248,7 +248,7 @@ int main(int argc, char **argv)
 		goto out;
 	maxfds = set_limits(&sv);
 	upload_sweep(sv.cf);
-	sv.lp = loop_new(maxfds);
+	sv.lp = loop_new(maxfds, sv.cf->events);
 	if (sv.lp == NULL) {
 		fprintf(stderr, "webserv: out of memory\n");
 		goto out;

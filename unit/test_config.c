@@ -362,6 +362,19 @@ static const struct err_case err_cases[] = {
 	  AT(2) "\"cgi_max_processes\" directive is not allowed here" },
 	{ __LINE__, "cgi_max_processes 4;\ncgi_max_processes 4;\n",
 	  AT(2) "\"cgi_max_processes\" directive is duplicate" },
+	{ __LINE__, "events kqueue;\n",
+	  AT(1) "invalid value \"kqueue\" in \"events\" directive, it must be \"poll\" or \"epoll\"" },
+	{ __LINE__, "\n\nevents EPOLL;\n",
+	  AT(3) "invalid value \"EPOLL\" in \"events\" directive, it must be \"poll\" or \"epoll\"" },
+	{ __LINE__, "events \"\";\n",
+	  AT(1) "invalid value \"\" in \"events\" directive, it must be \"poll\" or \"epoll\"" },
+	{ __LINE__, "events;\n", AT(1) "invalid number of arguments in \"events\" directive" },
+	{ __LINE__, "events poll epoll;\n", AT(1) "invalid number of arguments in \"events\" directive" },
+	{ __LINE__, "events poll;\nevents epoll;\n", AT(2) "\"events\" directive is duplicate" },
+	{ __LINE__, "server {\n events poll;\n}\n", AT(2) "\"events\" directive is not allowed here" },
+	{ __LINE__, "server {\n location / {\n  events epoll;\n }\n}\n",
+	  AT(3) "\"events\" directive is not allowed here" },
+	{ __LINE__, "events { }\n", AT(1) "directive \"events\" is not terminated by \";\"" },
 	{ __LINE__, "server {\n location / {\n  upload_max_files 0;\n }\n}",
 	  AT(3) "invalid value \"0\" in \"upload_max_files\" directive" },
 	{ __LINE__, "server {\n upload_max_files 10k;\n}",
@@ -619,6 +632,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cf->path, MAIN);
 	assert_string_equal(cf->error_log, "stderr");
 	assert_int_equal(cf->max_connections, 1024);
+	assert_int_equal(cf->events, LOOP_DEFAULT);
 	assert_int_equal(cf->types.n, 0);
 	s = &cf->servers[0];
 	assert_int_equal(s->nlistens, 1);
@@ -1227,6 +1241,16 @@ static void test_logs_and_limits(void **state)
 
 	cf = OK("cgi_max_processes 3;\nserver {}\n");
 	assert_int_equal(cf->cgi_max_processes, 3);
+	config_free(cf);
+
+	cf = OK("events poll;\nserver {}\n");
+	assert_int_equal(cf->events, LOOP_POLL);
+	config_free(cf);
+	cf = OK("server {}\nevents epoll;\n");
+	assert_int_equal(cf->events, LOOP_EPOLL);
+	config_free(cf);
+	cf = OK("server {}\n");
+	assert_int_equal(cf->events, LOOP_EPOLL); /* the default on Linux */
 	config_free(cf);
 }
 
