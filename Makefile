@@ -23,7 +23,7 @@ AUNITBINS := $(UNITSRCS:unit/%.c=build/asan/unit/%)
 
 .PHONY: all ci clean fclean re run test deps unit pytest asan asan-unit asan-pytest \
 	unit-build fuzz fuzz-build fuzz-replay fuzz-afl oss-fuzz-check conformance \
-	conformance-compare postman pytest-poll
+	conformance-compare postman pytest-poll install uninstall
 
 all: $(NAME)
 
@@ -122,3 +122,4 @@ re: fclean
 -include $(OBJS:.o=.d) $(AOBJS:.o=.d)
 -include fuzz/fuzz.mk
 -include conformance/Makefile.inc
+-include dist/install.mk
