@@ -116,3 +116,4 @@ re: fclean
 -include fuzz/fuzz.mk
 -include conformance/Makefile.inc
 -include dist/install.mk
+-include bench/bench.mk
