@@ -63,6 +63,8 @@ def version(cmd):
     if not out:
         return "?"
     words = out[0].replace("nginx version: ", "").split()
+    if "/" in words[0]:
+        return words[0]
     return " ".join(words[:2] if words[0] in ("curl", "wrk") else words[:3])
 
 

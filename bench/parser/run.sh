@@ -17,7 +17,7 @@ echo "http_parser $(dpkg-query -W -f='${Version}' libhttp-parser-dev 2>/dev/null
 echo "(Debian libhttp-parser-dev) with on_url/on_header_field/on_header_value"
 echo "callbacks keeping the pieces, as request_parse gives them.  Instructions per parse"
 echo "(callgrind) are for the portable table scans: valgrind does not emulate the"
-echo "SSE4.2 string instructions; wall time is the best of 5 runs."
+echo "SSE4.2 string instructions; wall time is the fastest of 25 batches, the two parsers alternating."
 echo
 echo "| request | webserv (portable) Ir | http_parser Ir | ratio |"
 echo "|---|---|---|---|"
