@@ -119,7 +119,8 @@ fclean: clean
 re: fclean
 	$(MAKE) all
 
--include $(OBJS:.o=.d) $(AOBJS:.o=.d)
+-include $(OBJS:.o=.d) $(AOBJS:.o=.d) $(UNITBINS:=.d) $(AUNITBINS:=.d)
 -include fuzz/fuzz.mk
 -include conformance/Makefile.inc
 -include dist/install.mk
+-include bench/bench.mk

@@ -11,11 +11,14 @@
 #   make fuzz-cmin                  minimise fuzz/corpus/* with -merge=1
 #   make oss-fuzz-check             fuzz/oss-fuzz/build.sh as OSS-Fuzz runs it, each fuzzer briefly
 
-FUZZ_HARNESSES := request chunked uri range cgi_head multipart config route \
+FUZZ_HARNESSES := request request_portable chunked uri range cgi_head multipart config route \
 	differential
 
 # Sources of each harness (src/slice.c is added to all).
 FUZZ_SRC_request   := src/request.c
+# The same parser without SSE4.2: fuzz_request_portable.c includes it.
+FUZZ_SRC_request_portable :=
+FUZZ_PORTABLE_DEPS := src/request.c fuzz/fuzz_request.c
 FUZZ_SRC_chunked   := src/chunked.c
 FUZZ_SRC_uri       := src/uri.c
 FUZZ_SRC_range     := src/range.c
@@ -31,6 +34,7 @@ FUZZ_LIBS_differential := -lhttp_parser
 
 # Per-harness libFuzzer options: longer inputs where the limits are large.
 FUZZ_OPT_request   := -max_len=36000
+FUZZ_OPT_request_portable := -max_len=36000
 FUZZ_OPT_cgi_head  := -max_len=20000
 FUZZ_OPT_multipart := -max_len=12000
 FUZZ_OPT_differential := -max_len=36000
@@ -175,3 +179,7 @@ oss-fuzz-check: fuzz-deps
 # its sources; read by fuzz/oss-fuzz/build.sh.
 fuzz-list:
 	@$(foreach h,$(FUZZ_HARNESSES),echo "$(h) $(or $(patsubst -max_len=%,%,$(FUZZ_OPT_$(h))),-) $(FUZZ_SRC_$(h)) src/slice.c";)
+
+# fuzz_request_portable.c includes these, so they are its prerequisites.
+$(foreach d,libfuzzer libfuzzer-fast replay afl,$(FUZZ_OUT)/$(d)/fuzz_request_portable): \
+	$(FUZZ_PORTABLE_DEPS)

@@ -11,7 +11,15 @@
  * very error the whole input gives, whether it was fed in one piece or
  * several.  Slices are made only once the empty line has arrived, by one
  * more pass over the complete head, which also runs the checks that need
- * every field (Host, framing, Connection, Expect). */
+ * every field (Host, framing, Connection, Expect); a head found complete
+ * in the call that began its scan is built during that scan instead.
+ *
+ * Speed: the runs of token, target and field-value bytes are scanned with
+ * a byte-class table, and with SSE4.2 range compares 16 bytes at a time
+ * where the CPU has it (REQUEST_SCAN_PORTABLE leaves only the table; the
+ * unit tests and the fuzz harnesses run both).  A field line is checked
+ * and located in one pass (quick_field); anything it does not accept goes
+ * the general way, which decides as before. */
 
 #include <stddef.h>
 #include <string.h>
@@ -22,13 +30,14 @@
 
 static const struct {
 	const char *name;
+	size_t len;
 	enum method id;
 } methods[] = {
-	{ "GET", METHOD_GET },         { "HEAD", METHOD_HEAD },
-	{ "POST", METHOD_POST },       { "PUT", METHOD_PUT },
-	{ "DELETE", METHOD_DELETE },   { "OPTIONS", METHOD_OPTIONS },
-	{ "TRACE", METHOD_TRACE },     { "CONNECT", METHOD_CONNECT },
-	{ "PATCH", METHOD_PATCH },
+	{ "GET", 3, METHOD_GET },         { "HEAD", 4, METHOD_HEAD },
+	{ "POST", 4, METHOD_POST },       { "PUT", 3, METHOD_PUT },
+	{ "DELETE", 6, METHOD_DELETE },   { "OPTIONS", 7, METHOD_OPTIONS },
+	{ "TRACE", 5, METHOD_TRACE },     { "CONNECT", 7, METHOD_CONNECT },
+	{ "PATCH", 5, METHOD_PATCH },
 };
 
 static struct slice mkslice(const char *p, size_t len)
@@ -36,13 +45,156 @@ static struct slice mkslice(const char *p, size_t len)
 	return (struct slice){ len ? p : NULL, len };
 }
 
-/* RFC 9110 5.6.2: tchar. */
+/* Byte classes, one bit each, for the hot loops (a table lookup per
+ * byte instead of a chain of comparisons, as picohttpparser's token_char_map
+ * and nginx's usual[] do). */
+#define C_TCHAR  1 /* tchar (RFC 9110 5.6.2) */
+#define C_VALUE  2 /* field-vchar, SP, HTAB, obs-text (RFC 9110 5.5) */
+#define C_TARGET 4 /* printable ASCII but "#": a request-target byte */
+#define C_HOST   8 /* reg-name byte of a Host (RFC 3986 3.2.2, with "%") */
+
+static const unsigned char byte_class[256] = {
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  2,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 2, 15,  6,  3, 15, 15, 15, 15, 14, 14, 15, 15, 14, 15, 15,  6,
+	15, 15, 15, 15, 15, 15, 15, 15, 15, 15,  6, 14,  6, 14,  6,  6,
+	 6, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,
+	15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,  6,  6,  6,  7, 15,
+	 7, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,
+	15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,  6,  7,  6, 15,  0,
+	 2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,
+	 2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,
+	 2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,
+	 2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,
+	 2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,
+	 2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,
+	 2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,
+	 2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,
+};
+
 static int is_tchar(unsigned char c)
 {
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	return byte_class[c] & C_TCHAR;
+}
+
+/* Returns the first i in [i, n) where p[i] is not of class cls, or n.
+ * Portable: four table lookups per round. */
+static size_t run_table(const char *p, size_t i, size_t n, unsigned cls)
+{
+	const unsigned char *u = (const unsigned char *)p;
+
+	while (n - i >= 4) {
+		if (!(byte_class[u[i]] & cls))
+			return i;
+		if (!(byte_class[u[i + 1]] & cls))
+			return i + 1;
+		if (!(byte_class[u[i + 2]] & cls))
+			return i + 2;
+		if (!(byte_class[u[i + 3]] & cls))
+			return i + 3;
+		i += 4;
+	}
+	while (i < n && (byte_class[u[i]] & cls))
+		i++;
+	return i;
+}
+
+#if !defined(REQUEST_SCAN_PORTABLE) && defined(__x86_64__) && \
+	(defined(__GNUC__) || defined(__clang__))
+#define REQUEST_SCAN_SSE42 1
+#include <nmmintrin.h>
+
+/* SSE4.2 range scan (picohttpparser's findchar_fast): PCMPESTRI finds, 16
+ * bytes at a time, the first byte inside any of up to eight [lo, hi]
+ * ranges, the complement of the class or a superset of it.  Returns where
+ * it stopped: at such a byte, or where fewer than 16 bytes are left; the
+ * table finishes from there, so the ranges only have to contain every
+ * byte outside the class.  Never reads past p[n - 1]. */
+__attribute__((target("sse4.2")))
+static size_t run_sse42(const char *p, size_t i, size_t n, const char *ranges,
+			int nranges)
+{
+	__m128i r = _mm_loadu_si128((const __m128i *)(const void *)ranges);
+
+	while (n - i >= 16) {
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		int k = _mm_cmpestri(r, nranges, b, 16,
+				     _SIDD_LEAST_SIGNIFICANT | _SIDD_CMP_RANGES |
+				     _SIDD_UBYTE_OPS);
+
+		if (k != 16)
+			return i + (size_t)k;
+		i += 16;
+	}
+	return i;
+}
+
+/* The complement of each class as ranges (16 bytes, padded). */
+static const char ranges_tchar[16] = /* a superset: | and ~ are tchars */
+	"\x00 \"\"(),,//:@[]{\xff";
+static const char ranges_value[16] = "\x00\x08\x0a\x1f\x7f\x7f";
+static const char ranges_target[16] = "\x00 ##\x7f\xff";
+#endif
+
+/* Portable word-at-a-time skip over field-value or target bytes: 8 bytes
+ * per round while none of them can be outside the class (bit tricks from
+ * "Bit Twiddling Hacks": a byte below a bound, a byte equal to a value,
+ * a byte above a bound).  It may stop early (HTAB, a false alarm): the
+ * table then decides. */
+static size_t run_words(const char *p, size_t i, size_t n, unsigned cls)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	const uint64_t high = UINT64_C(0x8080808080808080);
+
+	while (n - i >= 8) {
+		uint64_t x, bad;
+
+		memcpy(&x, p + i, 8);
+		if (cls == C_VALUE) {
+			uint64_t d = x ^ (ones * 0x7f);
+
+			/* < 0x20 (HTAB too), or 0x7f */
+			bad = ((x - ones * 0x20) & ~x) | ((d - ones) & ~d);
+		} else {
+			uint64_t d = x ^ (ones * '#');
+
+			/* < 0x21, or '#', or > 0x7e */
+			bad = ((x - ones * 0x21) & ~x) | ((d - ones) & ~d) |
+			      (x + ones * (0x7f - 0x7e)) | x;
+		}
+		if (bad & high)
+			break;
+		i += 8;
+	}
+	return i;
+}
+
+/* Returns the first i in [i, n) where p[i] is not of class cls, or n:
+ * long runs through SSE4.2 where the CPU has it, then words of 8 bytes
+ * (values and targets) and the table. */
+static size_t run(const char *p, size_t i, size_t n, unsigned cls)
+{
+#ifdef REQUEST_SCAN_SSE42
+	if (n - i >= 16 && __builtin_cpu_supports("sse4.2")) {
+		if (cls == C_VALUE)
+			i = run_sse42(p, i, n, ranges_value, 6);
+		else if (cls == C_TARGET)
+			i = run_sse42(p, i, n, ranges_target, 6);
+		else
+			i = run_sse42(p, i, n, ranges_tchar, 16);
+	}
+#endif
+	for (;;) {
+		size_t lim, j;
+
+		if (cls != C_TCHAR)
+			i = run_words(p, i, n, cls);
+		lim = n - i > 8 ? i + 8 : n;
+		j = run_table(p, i, lim, cls);
+		if (j < lim || lim == n)
+			return j;
+		i = j;
+	}
 }
 
 static int is_digit(unsigned char c)
@@ -63,7 +215,8 @@ static int is_ows(unsigned char c)
 static enum method method_lookup(struct slice m)
 {
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if (slice_eq(m, methods[i].name)) /* methods are case-sensitive */
+		if (m.len == methods[i].len && /* methods are case-sensitive */
+		    memcmp(m.p, methods[i].name, m.len) == 0)
 			return methods[i].id;
 	return METHOD_UNKNOWN;
 }
@@ -90,8 +243,7 @@ static int parse_request_line(const char *p, size_t n, struct request_head *h)
 	size_t i = 0, t;
 	const char *v;
 
-	while (i < n && is_tchar((unsigned char)p[i]))
-		i++;
+	i = run(p, 0, n, C_TCHAR);
 	if (i == 0 || i >= n || p[i] != ' ')
 		return 400;
 	h->method = mkslice(p, i);
@@ -103,8 +255,7 @@ static int parse_request_line(const char *p, size_t n, struct request_head *h)
 	 * 9112 3.2: absolute-path [ "?" query ]), so "#" is invalid too.  The
 	 * rest of the target's syntax is uri_normalize's business. */
 	t = ++i;
-	while (i < n && p[i] > 0x20 && p[i] < 0x7f && p[i] != '#')
-		i++;
+	i = run(p, i, n, C_TARGET);
 	if (i == t || i >= n || p[i] != ' ')
 		return 400;
 	h->target = mkslice(p + t, i - t);
@@ -124,37 +275,40 @@ static int parse_request_line(const char *p, size_t n, struct request_head *h)
 	return 0;
 }
 
+/* Fills *f from a checked field line at p: the name is p[0..colon), the
+ * value p[s..e) less the OWS around it. */
+static void set_field(struct header_field *f, const char *p, size_t colon,
+		      size_t s, size_t e)
+{
+	f->name = mkslice(p, colon);
+	while (s < e && is_ows((unsigned char)p[s]))
+		s++;
+	while (e > s && is_ows((unsigned char)p[e - 1]))
+		e--;
+	f->value = mkslice(p + s, e - s);
+}
+
 /* field-line = field-name ":" OWS field-value OWS (RFC 9112 5).  Returns
  * 0 or a status. */
 static int parse_field(const char *p, size_t n, struct header_field *f)
 {
-	size_t i = 0, s, e;
+	size_t i, s;
 
 	/* A line starting with white space is obs-fold (RFC 9112 5.2), or
 	 * white space between the start-line and the first field (2.2): both
 	 * are rejected. */
 	if (is_ows((unsigned char)p[0]))
 		return 400;
-	while (i < n && is_tchar((unsigned char)p[i]))
-		i++;
+	i = run(p, 0, n, C_TCHAR);
 	/* No white space before the colon (RFC 9112 5.1). */
 	if (i == 0 || i >= n || p[i] != ':')
 		return 400;
-	f->name = mkslice(p, i);
-	for (s = ++i; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		/* field-vchar and HTAB/SP; obs-text is allowed, CTLs are not
-		 * (RFC 9110 5.5). */
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return 400;
-	}
-	e = n;
-	while (s < e && is_ows((unsigned char)p[s]))
-		s++;
-	while (e > s && is_ows((unsigned char)p[e - 1]))
-		e--;
-	f->value = mkslice(p + s, e - s);
+	/* field-vchar and HTAB/SP; obs-text is allowed, CTLs are not (RFC
+	 * 9110 5.5). */
+	s = i + 1;
+	if (run(p, s, n, C_VALUE) != n)
+		return 400;
+	set_field(f, p, i, s, n);
 	return 0;
 }
 
@@ -204,8 +358,7 @@ static int host_valid(struct slice v)
 		for (; i < v.len; i++) {
 			unsigned char c = (unsigned char)v.p[i];
 
-			if (!is_digit(c) && !(c >= 'a' && c <= 'z') &&
-			    !(c >= 'A' && c <= 'Z') && !strchr("-._~!$&'()*+,;=%", c))
+			if (!(byte_class[c] & C_HOST))
 				break;
 		}
 		if (i == 0)
@@ -291,28 +444,61 @@ static int check_codings(const struct request_head *h)
 	return 0;
 }
 
+/* Whether field name n is the lower-case name s of length len: the
+ * length is compared first, so most fields cost one comparison. */
+static int name_is(struct slice n, const char *s, size_t len)
+{
+	if (n.len != len)
+		return 0;
+	/* s holds lower-case letters and "-" only, and a token byte ORed
+	 * with 0x20 equals one of those only if it is that letter in either
+	 * case, or "-". */
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)n.p[i] | 0x20) != (unsigned char)s[i])
+			return 0;
+	return 1;
+}
+
 /* Derives host, framing, keep_alive and expect_continue from the fields
- * of a complete head.  Returns 0 or a status. */
+ * of a complete head, in one pass over them.  Returns 0 or a status; of
+ * several faults the first in this order: Host or Content-Length (400),
+ * missing Host, framing, Expect (417). */
 static int check_fields(struct request_head *h)
 {
 	const struct header_field *host = NULL, *length = NULL;
-	int te = 0, want_close = 0, keep = 0, rc;
+	int te = 0, want_close = 0, keep = 0, expect_bad = 0, expect = 0, rc;
 
 	for (size_t i = 0; i < h->nfields; i++) {
 		const struct header_field *f = &h->fields[i];
+		struct slice e;
+		size_t pos = 0;
 
-		if (slice_ieq(f->name, "host")) {
+		if (name_is(f->name, "host", 4)) {
 			if (host != NULL || !host_valid(f->value))
 				return 400;
 			host = f;
-		} else if (slice_ieq(f->name, "content-length")) {
+		} else if (name_is(f->name, "content-length", 14)) {
 			/* A repeated or listed length is a smuggling vector
 			 * even when the values agree (RFC 9112 6.3). */
 			if (length != NULL || parse_length(f->value, &h->content_length) < 0)
 				return 400;
 			length = f;
-		} else if (slice_ieq(f->name, "transfer-encoding")) {
+		} else if (name_is(f->name, "transfer-encoding", 17)) {
 			te = 1;
+		} else if (name_is(f->name, "connection", 10)) {
+			while (list_next(f->value, &pos, &e)) {
+				if (slice_ieq(e, "close"))
+					want_close = 1;
+				else if (slice_ieq(e, "keep-alive"))
+					keep = 1;
+			}
+		} else if (name_is(f->name, "expect", 6)) {
+			/* RFC 9110 10.1.1: 100-continue is the only
+			 * expectation. */
+			if (slice_ieq(f->value, "100-continue"))
+				expect = 1;
+			else
+				expect_bad = 1;
 		}
 	}
 	/* RFC 9112 3.2: a client MUST send Host in HTTP/1.1. */
@@ -332,33 +518,10 @@ static int check_fields(struct request_head *h)
 	} else if (length != NULL) {
 		h->framing = FRAMING_LENGTH;
 	}
-
-	for (size_t i = 0; i < h->nfields; i++) {
-		const struct header_field *f = &h->fields[i];
-		struct slice e;
-		size_t pos = 0;
-
-		if (!slice_ieq(f->name, "connection"))
-			continue;
-		while (list_next(f->value, &pos, &e)) {
-			if (slice_ieq(e, "close"))
-				want_close = 1;
-			else if (slice_ieq(e, "keep-alive"))
-				keep = 1;
-		}
-	}
 	h->keep_alive = !want_close && (h->minor >= 1 || keep);
-
-	/* RFC 9110 10.1.1: 100-continue is the only expectation. */
-	for (size_t i = 0; i < h->nfields; i++) {
-		const struct header_field *f = &h->fields[i];
-
-		if (!slice_ieq(f->name, "expect"))
-			continue;
-		if (!slice_ieq(f->value, "100-continue"))
-			return 417;
-		h->expect_continue = 1;
-	}
+	if (expect_bad)
+		return 417;
+	h->expect_continue = expect;
 
 	/* RFC 9110 9.3.4: a PUT with Content-Range (a partial PUT) gets 400,
 	 * never a full replace with part of the content. */
@@ -438,18 +601,63 @@ bad:
 	return -1;
 }
 
+/* The fast way through one field line at buf[sc->line]: one run of
+ * token bytes, the colon, one run of field-value bytes, and CRLF or LF
+ * right after it.  Returns the offset after the LF, with the line's end
+ * (before CR LF) in *end and the colon's offset in *colon; 0 when the
+ * line is not such a line or not complete yet, and the general way must
+ * decide.  A line it accepts is one the general way accepts, with the
+ * same end: no byte in the runs is LF, so the first LF is the one found. */
+static size_t quick_field(const char *buf, size_t len, size_t line,
+			  size_t *colon, size_t *end)
+{
+	size_t i = run(buf, line, len, C_TCHAR), q;
+
+	if (i == line || i >= len || buf[i] != ':')
+		return 0;
+	q = run(buf, i + 1, len, C_VALUE);
+	if (q >= len)
+		return 0;
+	*colon = i;
+	*end = q;
+	if (buf[q] == '\n')
+		return q + 1;
+	if (buf[q] == '\r' && q + 1 < len && buf[q + 1] == '\n')
+		return q + 2;
+	return 0;
+}
+
 int request_parse_resume(struct request_scan *sc, const char *buf, size_t len,
 			 struct request_head *out)
 {
-	int rc;
+	static const struct request_scan zero;
+	int rc, fresh;
 
 	/* A buffer shorter than what was checked is a new head. */
 	if (sc->line > len || sc->seek > len || sc->seek < sc->line)
 		memset(sc, 0, sizeof(*sc));
+	/* A scan begun in this call checks every line of the head with buf
+	 * as it is now, so it can fill *out as it goes; one resumed from an
+	 * earlier call builds *out once the head is complete. */
+	fresh = memcmp(sc, &zero, sizeof(zero)) == 0;
 	head_clear(out);
 	for (;;) {
 		const char *lf = NULL;
-		size_t end, next;
+		size_t end, next, colon;
+
+		/* Most field lines: checked and located in one pass. */
+		if (sc->in_fields && sc->seek == sc->line &&
+		    (next = quick_field(buf, len, sc->line, &colon, &end)) != 0) {
+			if (next > REQUEST_HEAD_MAX || sc->nfields == REQUEST_FIELDS_MAX)
+				return reject(sc, out, 431);
+			if (fresh)
+				set_field(&out->fields[sc->nfields], buf + sc->line,
+					  colon - sc->line, colon + 1 - sc->line,
+					  end - sc->line);
+			sc->nfields++;
+			sc->line = sc->seek = next;
+			continue;
+		}
 
 		if (sc->seek < len)
 			lf = memchr(buf + sc->seek, '\n', len - sc->seek);
@@ -500,14 +708,24 @@ int request_parse_resume(struct request_scan *sc, const char *buf, size_t len,
 			}
 		} else if (end == sc->line) {
 			/* The empty line: the head is complete. */
+			if (!fresh) {
+				memset(sc, 0, sizeof(*sc));
+				return head_build(buf, next, out);
+			}
+			out->nfields = sc->nfields;
 			memset(sc, 0, sizeof(*sc));
-			return head_build(buf, next, out);
+			if ((rc = check_fields(out)) != 0) {
+				out->status = rc;
+				return -1;
+			}
+			return (int)next;
 		} else {
 			struct header_field f;
 
 			if (sc->nfields == REQUEST_FIELDS_MAX)
 				return reject(sc, out, 431);
-			rc = parse_field(buf + sc->line, end - sc->line, &f);
+			rc = parse_field(buf + sc->line, end - sc->line,
+					 fresh ? &out->fields[sc->nfields] : &f);
 			if (rc != 0)
 				return reject(sc, out, rc);
 			sc->nfields++;

@@ -894,6 +894,85 @@ static void test_resume_new_bytes_only(void **state)
 	free(h);
 }
 
+/* Every byte value at every position of a run long enough for the
+ * 16-byte scans (and their tails): method, target, field name and field
+ * value each accept exactly the bytes of their grammar, whichever path
+ * (SSE4.2 or table) scans them.  The expectations are written out here
+ * with comparisons, independently of the parser's tables. */
+static int ref_tchar(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z') || (c != 0 && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static void test_byte_classes(void **state)
+{
+	enum { RUN = 40 };
+	/* Before the run, after it, its length. */
+	static const struct { const char *pre, *post; int len; } at[] = {
+		{ "", " / HTTP/1.1\r\nHost: a\r\n\r\n", REQUEST_METHOD_MAX },
+		{ "GET /", " HTTP/1.1\r\nHost: a\r\n\r\n", RUN },
+		{ "GET / HTTP/1.1\r\nHost: a\r\n", ": v\r\n\r\n", RUN },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nX-Long: ", "\r\n\r\n", RUN },
+	};
+	char buf[256];
+	struct request_head *h = malloc(sizeof(*h));
+
+	(void)state;
+	assert_non_null(h);
+	for (int where = 0; where < 4; where++) {
+		size_t pre = strlen(at[where].pre), post = strlen(at[where].post);
+		int n = (int)(pre + (size_t)at[where].len + post);
+
+		for (int k = 0; k < at[where].len; k++) {
+			for (int b = 0; b < 256; b++) {
+				int want, rc;
+
+				memcpy(buf, at[where].pre, pre);
+				memset(buf + pre, where == 3 ? 'v' : 'a', (size_t)at[where].len);
+				buf[pre + (size_t)k] = (char)b;
+				memcpy(buf + pre + (size_t)at[where].len, at[where].post, post);
+				switch (where) {
+				case 0: /* method: tchar; a LF first is a leading empty line */
+					want = ref_tchar(b) || (k == 0 && b == '\n');
+					break;
+				case 1: /* target: printable ASCII but '#' */
+					want = b > 0x20 && b < 0x7f && b != '#';
+					break;
+				case 2: /* field name: tchar (a colon only ends it early) */
+					want = ref_tchar(b) || (b == ':' && k > 0);
+					break;
+				default: /* field value: VCHAR, SP, HTAB, obs-text */
+					want = b == '\t' || (b >= 0x20 && b != 0x7f);
+					break;
+				}
+				rc = request_parse(buf, (size_t)n, h);
+				if (where == 2 && k == 0 && b == '\n') {
+					/* an empty line: the head ends there */
+					assert_int_equal(rc, (int)pre + 1);
+					continue;
+				}
+				if (where == 3 && k == RUN - 1 && b == '\n') {
+					/* the field ends there, then the empty line */
+					assert_int_equal(rc, n - 2);
+					continue;
+				}
+				if (want != (rc == n))
+					fail_msg("where %d, byte 0x%02x at %d: rc %d status %d",
+						 where, b, k, rc, h->status);
+				if (!want && rc != -1)
+					fail_msg("where %d, byte 0x%02x at %d: rc %d",
+						 where, b, k, rc);
+				if (!want) {
+					assert_int_equal(rc, -1);
+					assert_int_equal(h->status, 400);
+				}
+			}
+		}
+	}
+	free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -906,6 +985,7 @@ int main(void)
 		cmocka_unit_test(test_field_count),
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_resume_new_bytes_only),
+		cmocka_unit_test(test_byte_classes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
