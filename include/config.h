@@ -100,6 +100,7 @@ struct config {
 	unsigned max_connections;    /* `max_connections N;` (extension), default 1024 */
 	unsigned cgi_max_processes;  /* `cgi_max_processes N;` (extension); 0 = not set: the
 				      * server uses 16 per online core */
+	char *pid;                   /* `pid PATH;` absolute file for the process id, NULL if none */
 	char *path;                  /* the main configuration file as given */
 };
 
@@ -109,7 +110,8 @@ struct config {
  * handy for fuzzing). */
 struct config_io {
 	/* Reads the whole file at path into *data (malloc'ed, caller frees)
-	 * with *len bytes.  Returns 0, or -1 when it cannot be read. */
+	 * with *len bytes.  Returns 0, or when it cannot be read an errno
+	 * value (> 0, named in the message) or -1 (no reason given). */
 	int (*read_file)(void *ctx, const char *path, char **data, size_t *len);
 	/* Returns 1 when path is an existing directory, else 0. */
 	int (*is_dir)(void *ctx, const char *path);
