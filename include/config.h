@@ -104,6 +104,7 @@ struct config {
 				      * server uses 16 per online core */
 	enum loop_backend events;    /* `events poll|epoll;` (extension), default
 				      * LOOP_DEFAULT (epoll on Linux) */
+	char *pid;                   /* `pid PATH;` absolute file for the process id, NULL if none */
 	char *path;                  /* the main configuration file as given */
 };
 
@@ -113,7 +114,8 @@ struct config {
  * handy for fuzzing). */
 struct config_io {
 	/* Reads the whole file at path into *data (malloc'ed, caller frees)
-	 * with *len bytes.  Returns 0, or -1 when it cannot be read. */
+	 * with *len bytes.  Returns 0, or when it cannot be read an errno
+	 * value (> 0, named in the message) or -1 (no reason given). */
 	int (*read_file)(void *ctx, const char *path, char **data, size_t *len);
 	/* Returns 1 when path is an existing directory, else 0. */
 	int (*is_dir)(void *ctx, const char *path);

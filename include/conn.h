@@ -24,6 +24,7 @@
 struct conn;
 struct server;
 struct listener;
+struct conf_gen;
 
 enum conn_state {
 	CONN_READ_HEAD,  /* waiting for / parsing a request head */
@@ -86,7 +87,8 @@ struct cgi_proc; /* cgi.c */
 
 struct conn {
 	struct server *sv;
-	struct listener *ls;
+	struct conf_gen *gen;     /* configuration its exchange runs under (a reference) */
+	const struct server_conf *def; /* default server of its address in gen */
 	int fd;
 	enum conn_state state;
 	char peer[48];            /* remote address text */

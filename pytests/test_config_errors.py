@@ -401,7 +401,7 @@ def test_missing_include_named_in_full(run_bin, make_env):
 	env = make_env(L("include %s;" % word, *HEAD, "}"))
 	line = check_error(run_bin, env, 1)
 	resolved = os.path.join(os.path.realpath(str(env.tmp)), word)
-	assert line.endswith('cannot open "%s" (given as "%s")' % (resolved, word)), line
+	assert line.endswith('cannot open "%s" (given as "%s"): No such file or directory' % (resolved, word)), line
 
 
 def test_long_included_file_name_in_full(run_bin, make_env):

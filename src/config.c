@@ -1023,9 +1023,18 @@ static int set_include(struct parser *P, struct lexer *lx, struct block *b,
 	path = path_arg(P, lx, &v[1], d, 0);
 	if (!path)
 		return -1;
-	if (!P->io || !P->io->read_file ||
-	    P->io->read_file(P->io->ctx, path, &data, &len) != 0)
+	if (!P->io || !P->io->read_file)
 		return path_error(P, lx, &v[1], path, "cannot open", "");
+	rc = P->io->read_file(P->io->ctx, path, &data, &len);
+	if (rc != 0) {
+		char why[128];
+
+		/* The reason, when the reader knows it (an errno). */
+		why[0] = '\0';
+		if (rc > 0)
+			snprintf(why, sizeof(why), ": %s", strerror(rc));
+		return path_error(P, lx, &v[1], path, "cannot open", why);
+	}
 	if (!data)
 		len = 0;
 	lexer_init(&inc, path, data ? data : "", len);
@@ -1401,6 +1410,15 @@ static int set_error_log(struct parser *P, struct lexer *lx, struct block *b,
 	return 0;
 }
 
+static int set_pid(struct parser *P, struct lexer *lx, struct block *b,
+		   const struct directive *d, const struct tok *v, size_t n)
+{
+	(void)b;
+	(void)n;
+	P->cf->pid = path_arg(P, lx, &v[1], d, 0);
+	return P->cf->pid ? 0 : -1;
+}
+
 /* A count of the main context (max_connections, cgi_max_processes):
  * the unsigned field at d->off in struct config. */
 static int set_main_count(struct parser *P, struct lexer *lx, struct block *b,
@@ -1475,6 +1493,7 @@ static const struct directive directives[] = {
 	  offsetof(struct loc_conf, send_timeout_ms) },
 	{ "access_log", CTX_MAIN | CTX_SRV, 1, 1, 0, set_access_log, 0 },
 	{ "error_log", CTX_MAIN, 1, 1, 0, set_error_log, 0 },
+	{ "pid", CTX_MAIN, 1, 1, 0, set_pid, 0 },
 	{ "max_connections", CTX_MAIN, 1, 1, 0, set_main_count,
 	  offsetof(struct config, max_connections) },
 	{ "cgi_max_processes", CTX_MAIN, 1, 1, 0, set_main_count,
@@ -1674,10 +1693,14 @@ struct config *config_load(const char *path, const struct config_io *io,
 	char *data = NULL;
 	size_t len = 0;
 
-	if (!path || !io || !io->read_file ||
-	    io->read_file(io->ctx, path, &data, &len) != 0) {
+	int rc = -1;
+
+	if (path && io && io->read_file)
+		rc = io->read_file(io->ctx, path, &data, &len);
+	if (rc != 0) {
 		if (err && errlen)
-			snprintf(err, errlen, "cannot open \"%s\"", SHOW_PATH(fb, path ? path : ""));
+			snprintf(err, errlen, "cannot open \"%s\"%s%s", SHOW_PATH(fb, path ? path : ""),
+				 rc > 0 ? ": " : "", rc > 0 ? strerror(rc) : "");
 		return NULL;
 	}
 	cf = config_parse(path, data ? data : "", data ? len : 0, io, err, errlen);

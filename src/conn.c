@@ -17,6 +17,7 @@
 #include "http.h"
 #include "log.h"
 #include "reply.h"
+#include "route.h"
 #include "server.h"
 
 #define LINGER_MS 2000        /* lingering close: how long the client's bytes are dropped */
@@ -31,7 +32,7 @@ static void step(struct conn *c);
  * default server of the listening address. */
 const struct loc_conf *conn_conf(const struct conn *c)
 {
-	return c->loc != NULL ? c->loc : &c->ls->def->srv;
+	return c->loc != NULL ? c->loc : &c->def->srv;
 }
 
 static void set_deadline(struct conn *c, uint64_t ms)
@@ -47,6 +48,24 @@ void conn_listen(struct server *sv, int on)
 	for (size_t i = 0; i < sv->nls; i++)
 		if (sv->ls[i].fd >= 0)
 			loop_set(sv->lp, sv->ls[i].fd, on ? POLLIN : 0);
+}
+
+/* Moves c over to the configuration in force after a reload.  0, or
+ * -1 when no server of it listens on c's address any more. */
+static int adopt(struct conn *c)
+{
+	struct server *sv = c->sv;
+	const struct server_conf *def;
+
+	if (c->gen == sv->gen)
+		return 0;
+	def = route_server(sv->gen->cf, c->laddr, c->lport, (struct slice){ "", 0 });
+	if (def == NULL)
+		return -1;
+	server_gen_put(sv, c->gen);
+	c->gen = server_gen_get(sv);
+	c->def = def;
+	return 0;
 }
 
 /* Moves c to state s with the deadline that state runs under. */
@@ -146,7 +165,8 @@ static int conn_new(struct listener *ls, int cfd, const struct sockaddr_in *sa)
 	}
 	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->sv = sv;
-	c->ls = ls;
+	c->gen = server_gen_get(sv);
+	c->def = ls->def;
 	c->fd = cfd;
 	c->in_cap = IN_BUF_INIT;
 	inet_ntop(AF_INET, &sa->sin_addr, c->peer, sizeof(c->peer));
@@ -235,6 +255,10 @@ static void request_start(struct conn *c, size_t hlen)
 
 	c->head_len = c->pos = hlen;
 	c->keep_alive = rq->keep_alive;
+	/* A request that began after a reload runs under the new
+	 * configuration; on an address no longer served it is the last. */
+	if (adopt(c) < 0)
+		c->keep_alive = 0;
 	c->head_only = rq->method_id == METHOD_HEAD;
 	c->body_left = rq->framing == FRAMING_LENGTH ? rq->content_length : 0;
 	c->body_done = rq->framing == FRAMING_NONE ||
@@ -326,6 +350,9 @@ static void finish_response(struct conn *c)
 	log_access(c);
 	request_reset(c);
 	c->nreq++;
+	/* The next request runs under the configuration now in force. */
+	if (c->keep_alive && !c->sv->stopping && adopt(c) < 0)
+		c->keep_alive = 0;
 	if (!c->keep_alive || c->sv->stopping) {
 		/* Unread request bytes would make our close a reset. */
 		if (!c->body_done || c->in_len > c->pos)

@@ -47,7 +47,7 @@ static int options_reply(struct conn *c)
  * did, else a positive status (then the built-in page is used). */
 static int error_page(struct conn *c, int status)
 {
-	const struct server_conf *srv = c->srv ? c->srv : c->ls->def;
+	const struct server_conf *srv = c->srv ? c->srv : c->def;
 	const struct loc_conf *lc = c->loc ? c->loc : &srv->srv;
 	const char *uri = route_error_page(lc, status);
 	const struct loc_conf *elc;
@@ -181,9 +181,9 @@ static struct slice target_host(const struct request_head *rq)
 
 static void pick_server(struct conn *c, struct slice host)
 {
-	c->srv = route_server(c->sv->cf, c->laddr, c->lport, host);
+	c->srv = route_server(c->gen->cf, c->laddr, c->lport, host);
 	if (c->srv == NULL)
-		c->srv = c->ls->def;
+		c->srv = c->def;
 }
 
 static int too_large(const struct conn *c)

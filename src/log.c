@@ -98,7 +98,7 @@ void log_keep_first_line(struct conn *c)
 
 void log_access(struct conn *c)
 {
-	const struct server_conf *srv = c->srv ? c->srv : c->ls->def;
+	const struct server_conf *srv = c->srv ? c->srv : c->def;
 	struct server *sv = c->sv;
 	char line[2048], rl[600], ref[300], ua[300], when[64];
 	struct tm tm;
@@ -106,7 +106,7 @@ void log_access(struct conn *c)
 	int fd, n;
 	uint64_t body = c->sent > c->head_bytes ? c->sent - c->head_bytes : 0;
 
-	fd = sv->access_fd[srv - sv->cf->servers];
+	fd = c->gen->access_fd[srv - c->gen->cf->servers];
 	if (fd < 0)
 		return;
 	localtime_r(&sv->now, &tm);

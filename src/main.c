@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,23 +17,41 @@
 
 #define FD_LIMIT_WANTED 65536  /* descriptor limit asked for when the hard limit allows */
 #define FD_LIMIT_DEFAULT 1024  /* assumed when the limit cannot be read */
-#define FD_RESERVED 32         /* listeners, logs, the self-pipe */
-#define FD_PER_CONN 4          /* a socket, a file and two CGI pipes */
-#define CGI_PER_CORE 16        /* default cgi_max_processes per online core */
+#define PID_TEXT_MAX 32        /* a pid file holds one number */
+
+/* The files a load read, in order (for -T). */
+struct read_list {
+	char **path;
+	size_t n;
+	int keep;               /* record them */
+};
+
+/* What the command line asked for. */
+struct opts {
+	const char *path;       /* configuration file */
+	int test;               /* -t */
+	int dump;               /* -T */
+	int version;            /* -v */
+	const char *signal;     /* -s NAME */
+};
 
 static int io_read_file(void *ctx, const char *path, char **data, size_t *len)
 {
+	struct read_list *rl = ctx;
 	FILE *f;
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
 	struct stat st;
 
-	(void)ctx;
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return -1;
+	if (stat(path, &st) < 0)
+		return errno;
+	if (S_ISDIR(st.st_mode))
+		return EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return EINVAL;
 	f = fopen(path, "rb");
 	if (f == NULL)
-		return -1;
+		return errno;
 	for (;;) {
 		size_t r;
 
@@ -43,7 +62,7 @@ static int io_read_file(void *ctx, const char *path, char **data, size_t *len)
 			if (cap > (64u << 20) || (nb = realloc(buf, cap)) == NULL) {
 				free(buf);
 				fclose(f);
-				return -1;
+				return cap > (64u << 20) ? EFBIG : ENOMEM;
 			}
 			buf = nb;
 		}
@@ -52,7 +71,23 @@ static int io_read_file(void *ctx, const char *path, char **data, size_t *len)
 		if (r == 0)
 			break;
 	}
+	if (ferror(f)) {
+		int e = errno ? errno : EIO;
+
+		fclose(f);
+		free(buf);
+		return e;
+	}
 	fclose(f);
+	if (rl != NULL && rl->keep) {
+		char **np = realloc(rl->path, (rl->n + 1) * sizeof(*np));
+
+		if (np != NULL) {
+			rl->path = np;
+			if ((np[rl->n] = strdup(path)) != NULL)
+				rl->n++;
+		}
+	}
 	*data = buf;
 	*len = n;
 	return 0;
@@ -68,59 +103,65 @@ static int io_is_dir(void *ctx, const char *path)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: webserv [-t] [-h] [-v] [CONFIG]\n"
-		   "  -t      check the configuration and exit\n"
-		   "  -h      show this help\n"
-		   "  -v      show the version\n"
-		   "  CONFIG  configuration file (default: conf/default.conf)\n");
-}
-
-static int open_log(const char *path)
-{
-	if (path == NULL)
-		return -1;
-	if (strcmp(path, "stdout") == 0)
-		return 1;
-	if (strcmp(path, "stderr") == 0)
-		return 2;
-	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	fprintf(f, "usage: webserv [-t] [-T] [-h] [-v] [-s SIGNAL] [CONFIG]\n"
+		   "  -t         check the configuration and exit\n"
+		   "  -T         check it and print it, included files too\n"
+		   "  -h         show this help\n"
+		   "  -v         show the version (with -t or -T, check too)\n"
+		   "  -s SIGNAL  send reload, reopen, quit or stop to the running server\n"
+		   "             (named by the configuration's pid file)\n"
+		   "  CONFIG     configuration file (default: conf/default.conf)\n");
 }
 
 /* Reads the command line.  Returns -1 to go on, else the exit status
  * (help, version, a usage error). */
-static int parse_args(int argc, char **argv, const char **path, int *test)
+static int parse_args(int argc, char **argv, struct opts *o)
 {
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-t") == 0) {
-			*test = 1;
+			o->test = 1;
+		} else if (strcmp(argv[i], "-T") == 0) {
+			o->test = o->dump = 1;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;
 		} else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--version") == 0) {
-			printf("%s\n", WEBSERV_SOFTWARE);
-			return 0;
+			o->version = 1;
+		} else if (strcmp(argv[i], "-s") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "webserv: option \"-s\" requires a signal name\n");
+				return 1;
+			}
+			o->signal = argv[++i];
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "webserv: unknown option \"%s\"\n", argv[i]);
 			usage(stderr);
 			return 1;
 		} else if (i == argc - 1) {
-			*path = argv[i];
+			o->path = argv[i];
 		} else {
 			fprintf(stderr, "webserv: too many arguments\n");
 			usage(stderr);
 			return 1;
 		}
 	}
+	if (o->version) {
+		printf("%s\n", WEBSERV_SOFTWARE);
+		if (!o->test && o->signal == NULL)
+			return 0;
+		fflush(stdout);
+	}
 	return -1;
 }
 
-/* Loads the configuration at path (NULL with the error printed).  An
+/* Loads the configuration at path (NULL with the error in err).  An
  * absolute configuration path makes every root absolute, which CGI
- * scripts (run in their own directory) need. */
-static struct config *load(const char *path)
+ * scripts (run in their own directory) need.  rl (may be NULL) collects
+ * the files read. */
+static struct config *load_into(const char *path, struct read_list *rl, char *err, size_t errlen)
 {
-	struct config_io io = { io_read_file, io_is_dir, NULL, NULL };
-	char err[CONFIG_ERR_MAX], *abspath = realpath(path, NULL);
+	struct config_io io = { io_read_file, io_is_dir, rl, NULL };
+	char *abspath = realpath(path, NULL);
 	struct config *cf;
 
 	if (abspath != NULL) {
@@ -132,123 +173,261 @@ static struct config *load(const char *path)
 			*slash = '\0';
 		io.base_dir = abspath;
 	}
-	cf = config_load(path, &io, err, sizeof(err));
+	cf = config_load(path, &io, err, errlen);
 	free(abspath);
-	if (cf == NULL)
-		fprintf(stderr, "webserv: %s\n", err);
 	return cf;
 }
 
-/* Opens the error log and every server's access log (one descriptor
- * per distinct path).  0 or -1 with the error printed. */
-static int open_logs(struct server *sv)
+/* The reload path: same load, nothing recorded. */
+static struct config *load(const char *path, char *err, size_t errlen)
 {
-	sv->error_fd = open_log(sv->cf->error_log);
-	if (sv->error_fd < 0) {
-		fprintf(stderr, "webserv: cannot open error log \"%s\": %s\n", sv->cf->error_log,
+	return load_into(path, NULL, err, errlen);
+}
+
+/* Can a log at path be opened for appending (it is created if needed,
+ * as at start-up)?  0, or -1 with the error printed. */
+static int check_log(const char *what, const char *path)
+{
+	int fd;
+
+	if (path == NULL)
+		return 0;
+	fd = server_open_log(path);
+	if (fd < 0) {
+		fprintf(stderr, "webserv: cannot open %s \"%s\": %s\n", what, path, strerror(errno));
+		return -1;
+	}
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
+/* Is dir writable (a file can be created in it)?  0, or -1 printed. */
+static int check_store(const char *dir)
+{
+	char probe[4200];
+	int fd;
+
+	snprintf(probe, sizeof(probe), "%s/.webserv-check-XXXXXX", dir);
+	fd = mkostemp(probe, O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "webserv: upload_store \"%s\" is not writable: %s\n", dir,
 			strerror(errno));
 		return -1;
 	}
-	log_set_error_fd(sv->error_fd);
-	sv->access_fd = calloc(sv->cf->nservers, sizeof(int));
-	if (sv->access_fd == NULL)
-		return -1;
-	for (size_t k = 0; k < sv->cf->nservers; k++) {
-		const char *al = sv->cf->servers[k].access_log;
+	close(fd);
+	unlink(probe);
+	return 0;
+}
 
-		sv->access_fd[k] = -1;
-		for (size_t j = 0; j < k && al != NULL; j++)
-			if (sv->cf->servers[j].access_log && strcmp(sv->cf->servers[j].access_log, al) == 0)
-				sv->access_fd[k] = sv->access_fd[j];
-		if (al != NULL && sv->access_fd[k] < 0 && (sv->access_fd[k] = open_log(al)) < 0) {
-			fprintf(stderr, "webserv: cannot open access log \"%s\": %s\n", al, strerror(errno));
-			return -1;
+static int shares_listen(const struct server_conf *a, const struct server_conf *b,
+			 struct listen_addr *out)
+{
+	for (size_t i = 0; i < a->nlistens; i++)
+		for (size_t j = 0; j < b->nlistens; j++)
+			if (a->listens[i].addr == b->listens[j].addr &&
+			    a->listens[i].port == b->listens[j].port) {
+				*out = a->listens[i];
+				return 1;
+			}
+	return 0;
+}
+
+/* Two servers with the same listen address and server_name: the second
+ * never gets a request by that name (a warning, as nginx gives). */
+static void warn_conflicts(const struct config *cf)
+{
+	for (size_t i = 0; i < cf->nservers; i++)
+		for (size_t j = i + 1; j < cf->nservers; j++) {
+			struct listen_addr la;
+
+			if (!shares_listen(&cf->servers[i], &cf->servers[j], &la))
+				continue;
+			for (size_t a = 0; a < cf->servers[i].nnames; a++)
+				for (size_t b = 0; b < cf->servers[j].nnames; b++)
+					if (strcmp(cf->servers[i].names[a], cf->servers[j].names[b]) == 0)
+						fprintf(stderr,
+							"webserv: warning: conflicting server name \"%s\" on "
+							"%u.%u.%u.%u:%u, ignored\n",
+							cf->servers[i].names[a], la.addr >> 24,
+							(la.addr >> 16) & 255, (la.addr >> 8) & 255,
+							la.addr & 255, la.port);
 		}
+}
+
+/* What -t checks beyond the syntax: the files start-up will open.
+ * 0 or -1 (printed). */
+static int check_files(const struct config *cf)
+{
+	int rc = check_log("error log", cf->error_log);
+
+	for (size_t k = 0; k < cf->nservers; k++) {
+		const struct server_conf *s = &cf->servers[k];
+
+		rc |= check_log("access log", s->access_log);
+		for (size_t m = 0; m <= s->nlocs; m++) {
+			const struct loc_conf *lc = m < s->nlocs ? &s->locs[m] : &s->srv;
+
+			if (lc->upload_store != NULL)
+				rc |= check_store(lc->upload_store);
+		}
+	}
+	return rc;
+}
+
+/* -T: every file the configuration read, each after a header line, on
+ * stdout (nginx -T). */
+static void dump(const struct read_list *rl)
+{
+	for (size_t i = 0; i < rl->n; i++) {
+		char *data = NULL;
+		size_t len = 0;
+
+		printf("# configuration file %s:\n", rl->path[i]);
+		if (io_read_file(NULL, rl->path[i], &data, &len) == 0) {
+			fwrite(data, 1, len, stdout);
+			if (len == 0 || data[len - 1] != '\n')
+				putchar('\n');
+			free(data);
+		}
+		putchar('\n');
+	}
+	fflush(stdout);
+}
+
+/* -s NAME: signals the process named by the pid file.  Exit status. */
+static int send_signal(const struct config *cf, const char *name)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} sigs[] = {
+		{ "reload", SIGHUP }, { "reopen", SIGUSR1 }, { "quit", SIGQUIT }, { "stop", SIGTERM },
+	};
+	char text[PID_TEXT_MAX + 1], *end;
+	int sig = 0, fd;
+	ssize_t n;
+	long pid;
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (strcmp(name, sigs[i].name) == 0)
+			sig = sigs[i].sig;
+	if (sig == 0) {
+		fprintf(stderr, "webserv: invalid signal \"%s\" (reload, reopen, quit or stop)\n", name);
+		return 1;
+	}
+	if (cf->pid == NULL) {
+		fprintf(stderr, "webserv: no \"pid\" directive in \"%s\"\n", cf->path);
+		return 1;
+	}
+	fd = open(cf->pid, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "webserv: cannot open pid file \"%s\": %s\n", cf->pid, strerror(errno));
+		return 1;
+	}
+	n = read(fd, text, PID_TEXT_MAX);
+	close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	errno = 0;
+	pid = strtol(text, &end, 10);
+	if (n <= 0 || errno != 0 || pid <= 0 || (*end != '\n' && *end != '\0')) {
+		fprintf(stderr, "webserv: invalid pid in \"%s\"\n", cf->pid);
+		return 1;
+	}
+	if (kill((pid_t)pid, sig) < 0) {
+		fprintf(stderr, "webserv: kill(%ld, %s): %s\n", pid, name, strerror(errno));
+		return 1;
 	}
 	return 0;
 }
 
-/* Raises the descriptor limit and sets the connection and CGI caps that
- * fit in it.  Returns the descriptors the loop may watch. */
-static size_t set_limits(struct server *sv)
+/* Writes our pid to path (atomically: a reader never sees half).  0 or
+ * -1 printed. */
+static int write_pid(const char *path)
+{
+	char tmp[4200], text[PID_TEXT_MAX];
+	int fd, len;
+
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	len = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0 || write(fd, text, (size_t)len) != len || fchmod(fd, 0644) < 0 ||
+	    rename(tmp, path) < 0) {
+		fprintf(stderr, "webserv: cannot write pid file \"%s\": %s\n", path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Raises the descriptor limit.  Returns the descriptors the loop may
+ * watch. */
+static size_t raise_limit(void)
 {
 	struct rlimit rl;
-	size_t maxfds;
 
 	/* Room for every connection, its files, CGI pipes and listeners. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max > FD_LIMIT_WANTED ? FD_LIMIT_WANTED : rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	maxfds = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (size_t)rl.rlim_cur : FD_LIMIT_DEFAULT;
-	sv->max_conns = sv->cf->max_connections;
-	/* cgi_max_processes: CGI_PER_CORE per online core unless configured. */
-	if (sv->cf->cgi_max_processes) {
-		sv->cgi_max = sv->cf->cgi_max_processes;
-	} else {
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
-		sv->cgi_max = CGI_PER_CORE * (size_t)(ncpu > 0 ? ncpu : 1);
-	}
-	/* Each connection may hold a socket, a file and two CGI pipes. */
-	if (sv->max_conns > (maxfds - FD_RESERVED) / FD_PER_CONN)
-		sv->max_conns = (maxfds - FD_RESERVED) / FD_PER_CONN;
-	return maxfds;
-}
-
-/* Closes what start-up opened. */
-static void release(struct server *sv)
-{
-	if (sv->ls != NULL)
-		for (size_t k = 0; k < sv->nls; k++)
-			if (sv->ls[k].fd >= 0)
-				close(sv->ls[k].fd);
-	if (sv->access_fd != NULL)
-		for (size_t k = 0; k < sv->cf->nservers; k++) {
-			int fd = sv->access_fd[k];
-			int shared = 0;
-
-			for (size_t j = 0; j < k; j++)
-				shared |= sv->access_fd[j] == fd;
-			if (fd > 2 && !shared)
-				close(fd);
-		}
-	if (sv->error_fd > 2)
-		close(sv->error_fd);
-	free(sv->access_fd);
-	free(sv->ls);
-	loop_free(sv->lp);
-	config_free(sv->cf);
+	return getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (size_t)rl.rlim_cur : FD_LIMIT_DEFAULT;
 }
 
 int main(int argc, char **argv)
 {
-	const char *path = "conf/default.conf";
-	struct server sv = { 0 };
+	struct opts o = { .path = "conf/default.conf" };
+	struct read_list rl = { NULL, 0, 0 };
+	struct server sv = { .error_fd = 2 };
 	char err[CONFIG_ERR_MAX];
-	int test = 0, status = parse_args(argc, argv, &path, &test);
-	size_t maxfds;
+	struct config *cf;
+	int status = parse_args(argc, argv, &o), pid_written = 0;
 
 	if (status >= 0)
 		return status;
 	status = 1;
-	sv.cf = load(path);
-	if (sv.cf == NULL)
-		return 1;
-	if (test) {
-		fprintf(stderr, "webserv: %s: syntax is ok\n", path);
-		config_free(sv.cf);
-		return 0;
+	rl.keep = o.dump;
+	cf = load_into(o.path, &rl, err, sizeof(err));
+	if (cf == NULL) {
+		fprintf(stderr, "webserv: %s\n", err);
+		goto out_list;
+	}
+	if (o.signal != NULL) {
+		status = send_signal(cf, o.signal);
+		config_free(cf);
+		goto out_list;
+	}
+	warn_conflicts(cf);
+	if (o.test) {
+		if (check_files(cf) == 0) {
+			fprintf(stderr, "webserv: %s: syntax is ok\n", o.path);
+			if (o.dump)
+				dump(&rl);
+			status = 0;
+		}
+		config_free(cf);
+		goto out_list;
 	}
 	if (server_signals() < 0) {
 		fprintf(stderr, "webserv: pipe: %s\n", strerror(errno));
+		config_free(cf);
 		goto out;
 	}
-	if (open_logs(&sv) < 0)
+	sv.conf_path = o.path;
+	sv.load = load;
+	if (server_set_config(&sv, cf, err, sizeof(err)) < 0) {
+		fprintf(stderr, "webserv: %s\n", err);
 		goto out;
-	maxfds = set_limits(&sv);
+	}
+	sv.fd_budget = raise_limit();
+	server_caps(&sv);
 	upload_sweep(sv.cf);
-	sv.lp = loop_new(maxfds, sv.cf->events);
+	/* The backend is chosen once: a reload keeps the running loop. */
+	sv.lp = loop_new(sv.fd_budget, sv.cf->events);
 	if (sv.lp == NULL) {
 		fprintf(stderr, "webserv: out of memory\n");
 		goto out;
@@ -257,9 +436,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "webserv: %s\n", err);
 		goto out;
 	}
+	if (sv.cf->pid != NULL) {
+		if (write_pid(sv.cf->pid) < 0)
+			goto out;
+		pid_written = 1;
+	}
 	server_run(&sv);
 	status = 0;
 out:
-	release(&sv);
+	/* The pid file named at start-up is the one removed. */
+	if (pid_written && sv.cf != NULL)
+		unlink(sv.cf->pid);
+	server_free(&sv);
+out_list:
+	for (size_t i = 0; i < rl.n; i++)
+		free(rl.path[i]);
+	free(rl.path);
 	return status;
 }

@@ -18,12 +18,18 @@
 #include "conn.h"
 #include "log.h"
 
+#define FD_RESERVED 32         /* listeners, logs, the self-pipe */
+#define FD_PER_CONN 4          /* a socket, a file and two CGI pipes */
+#define CGI_PER_CORE 16        /* default cgi_max_processes per online core */
 #define STOP_GRACE_MS 3000  /* in-flight exchanges get this long at shutdown */
 #define LISTEN_BACKLOG 511
 #define POLL_IDLE_MS 1000   /* poll() wait with nothing to time out */
 #define SWEEP_MS 100        /* deadline sweep period (and poll() wait with clients) */
 
-static volatile sig_atomic_t got_stop;
+static volatile sig_atomic_t got_stop;   /* SIGINT, SIGTERM */
+static volatile sig_atomic_t got_quit;   /* SIGQUIT: graceful stop */
+static volatile sig_atomic_t got_reload; /* SIGHUP */
+static volatile sig_atomic_t got_reopen; /* SIGUSR1 */
 static volatile sig_atomic_t got_chld;
 static int wake_pipe[2] = { -1, -1 };
 
@@ -40,10 +46,23 @@ static void on_signal(int sig)
 {
 	int saved = errno;
 
-	if (sig == SIGCHLD)
+	switch (sig) {
+	case SIGCHLD:
 		got_chld = 1;
-	else
+		break;
+	case SIGQUIT:
+		got_quit = 1;
+		break;
+	case SIGHUP:
+		got_reload = 1;
+		break;
+	case SIGUSR1:
+		got_reopen = 1;
+		break;
+	default:
 		got_stop = 1;
+		break;
+	}
 	if (wake_pipe[1] >= 0 && write(wake_pipe[1], "x", 1) < 0) {
 		/* full pipe: poll() wakes anyway */
 	}
@@ -74,23 +93,25 @@ int server_signals(void)
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
 	return 0;
 }
 
 /* Is the listen address la covered by a wildcard one on its port, or
- * already planned? */
-static int covered(const struct server *sv, const struct listen_addr *la)
+ * already among ls[0..n)? */
+static int covered(const struct config *cf, const struct listener *ls, size_t n,
+		   const struct listen_addr *la)
 {
-	const struct config *cf = sv->cf;
-
 	for (size_t k = 0; k < cf->nservers && la->addr != 0; k++)
 		for (size_t m = 0; m < cf->servers[k].nlistens; m++)
 			if (cf->servers[k].listens[m].port == la->port && cf->servers[k].listens[m].addr == 0)
 				return 1;
-	for (size_t k = 0; k < sv->nls; k++)
-		if (sv->ls[k].addr == la->addr && sv->ls[k].port == la->port)
+	for (size_t k = 0; k < n; k++)
+		if (ls[k].addr == la->addr && ls[k].port == la->port)
 			return 1;
 	return 0;
 }
@@ -125,31 +146,294 @@ static int bind_one(struct listener *l, char *err, size_t errlen)
  * port covers the specific ones (the accepted socket's local address
  * still selects the server).  The default server of a wildcard listener
  * is the first server on that port, whatever its address. */
-int server_listen(struct server *sv, char *err, size_t errlen)
+static struct listener *plan(struct server *sv, const struct config *cf, size_t *n)
 {
-	const struct config *cf = sv->cf;
 	size_t total = 0;
+	struct listener *ls;
 
 	for (size_t i = 0; i < cf->nservers; i++)
 		total += cf->servers[i].nlistens;
-	sv->ls = calloc(total ? total : 1, sizeof(*sv->ls));
-	if (sv->ls == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	ls = calloc(total ? total : 1, sizeof(*ls));
+	*n = 0;
+	if (ls == NULL)
+		return NULL;
 	for (size_t i = 0; i < cf->nservers; i++)
 		for (size_t j = 0; j < cf->servers[i].nlistens; j++) {
 			const struct listen_addr *la = &cf->servers[i].listens[j];
 
-			if (covered(sv, la))
+			if (covered(cf, ls, *n, la))
 				continue;
-			sv->ls[sv->nls++] = (struct listener){ .fd = -1, .addr = la->addr, .port = la->port,
-							       .def = &cf->servers[i], .sv = sv };
+			ls[(*n)++] = (struct listener){ .fd = -1, .addr = la->addr, .port = la->port,
+							.def = &cf->servers[i], .sv = sv };
 		}
+	return ls;
+}
+
+int server_listen(struct server *sv, char *err, size_t errlen)
+{
+	sv->ls = plan(sv, sv->cf, &sv->nls);
+	if (sv->ls == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	for (size_t k = 0; k < sv->nls; k++)
 		if (bind_one(&sv->ls[k], err, errlen) < 0)
 			return -1;
 	return 0;
+}
+
+int server_open_log(const char *path)
+{
+	if (strcmp(path, "stdout") == 0)
+		return 1;
+	if (strcmp(path, "stderr") == 0)
+		return 2;
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+/* Is access_fd[k] the first use of its descriptor in g? */
+static int first_use(const struct conf_gen *g, size_t k)
+{
+	for (size_t j = 0; j < k; j++)
+		if (g->access_fd[j] == g->access_fd[k])
+			return 0;
+	return 1;
+}
+
+static void gen_free(struct conf_gen *g)
+{
+	if (g->access_fd != NULL)
+		for (size_t k = 0; k < g->cf->nservers; k++)
+			if (g->access_fd[k] > 2 && first_use(g, k))
+				close(g->access_fd[k]);
+	free(g->access_fd);
+	config_free(g->cf);
+	free(g);
+}
+
+/* A generation for cf with every server's access log open (one
+ * descriptor per distinct path).  Takes cf.  NULL with err set. */
+static struct conf_gen *gen_new(struct config *cf, char *err, size_t errlen)
+{
+	struct conf_gen *g = calloc(1, sizeof(*g));
+
+	if (g == NULL || (g->access_fd = calloc(cf->nservers, sizeof(int))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(g);
+		config_free(cf);
+		return NULL;
+	}
+	g->cf = cf;
+	for (size_t k = 0; k < cf->nservers; k++)
+		g->access_fd[k] = -1;
+	for (size_t k = 0; k < cf->nservers; k++) {
+		const char *al = cf->servers[k].access_log;
+
+		for (size_t j = 0; j < k && al != NULL; j++)
+			if (cf->servers[j].access_log && strcmp(cf->servers[j].access_log, al) == 0)
+				g->access_fd[k] = g->access_fd[j];
+		if (al != NULL && g->access_fd[k] < 0 && (g->access_fd[k] = server_open_log(al)) < 0) {
+			snprintf(err, errlen, "cannot open access log \"%s\": %s", al, strerror(errno));
+			gen_free(g);
+			return NULL;
+		}
+	}
+	return g;
+}
+
+struct conf_gen *server_gen_get(struct server *sv)
+{
+	sv->gen->refs++;
+	return sv->gen;
+}
+
+void server_gen_put(struct server *sv, struct conf_gen *g)
+{
+	struct conf_gen **pp;
+
+	if (g == NULL || --g->refs > 0)
+		return;
+	for (pp = &sv->gens; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	gen_free(g);
+}
+
+int server_set_config(struct server *sv, struct config *cf, char *err, size_t errlen)
+{
+	struct conf_gen *g;
+	int efd = -1;
+
+	efd = server_open_log(cf->error_log);
+	if (efd < 0) {
+		snprintf(err, errlen, "cannot open error log \"%s\": %s", cf->error_log, strerror(errno));
+		config_free(cf);
+		return -1;
+	}
+	g = gen_new(cf, err, errlen);
+	if (g == NULL) {
+		if (efd > 2)
+			close(efd);
+		return -1;
+	}
+	if (sv->error_fd > 2 && sv->error_fd != efd)
+		close(sv->error_fd);
+	sv->error_fd = efd;
+	log_set_error_fd(efd);
+	g->refs = 1;
+	g->next = sv->gens;
+	sv->gens = g;
+	if (sv->gen != NULL)
+		server_gen_put(sv, sv->gen);
+	sv->gen = g;
+	sv->cf = cf;
+	return 0;
+}
+
+void server_caps(struct server *sv)
+{
+	size_t budget = sv->fd_budget > FD_RESERVED ? sv->fd_budget - FD_RESERVED : 1;
+
+	sv->max_conns = sv->cf->max_connections;
+	/* cgi_max_processes: CGI_PER_CORE per online core unless configured. */
+	if (sv->cf->cgi_max_processes) {
+		sv->cgi_max = sv->cf->cgi_max_processes;
+	} else {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		sv->cgi_max = CGI_PER_CORE * (size_t)(ncpu > 0 ? ncpu : 1);
+	}
+	/* Each connection may hold a socket, a file and two CGI pipes. */
+	if (sv->max_conns > budget / FD_PER_CONN)
+		sv->max_conns = budget / FD_PER_CONN;
+}
+
+/* Reopens path onto fd (for logrotate: the old file was moved away). */
+static void reopen_onto(const char *path, int fd)
+{
+	int nfd = server_open_log(path);
+
+	if (nfd < 0) {
+		log_error("cannot reopen \"%s\": %s", path, strerror(errno));
+		return;
+	}
+	if (nfd != fd) {
+		if (dup3(nfd, fd, O_CLOEXEC) < 0)
+			log_error("cannot reopen \"%s\": %s", path, strerror(errno));
+		close(nfd);
+	}
+}
+
+/* SIGUSR1: every log file of every live generation is opened again
+ * under its name; descriptors keep their numbers. */
+static void reopen_logs(struct server *sv)
+{
+	if (sv->error_fd > 2)
+		reopen_onto(sv->cf->error_log, sv->error_fd);
+	for (struct conf_gen *g = sv->gens; g != NULL; g = g->next)
+		for (size_t k = 0; k < g->cf->nservers; k++)
+			if (g->access_fd[k] > 2 && first_use(g, k))
+				reopen_onto(g->cf->servers[k].access_log, g->access_fd[k]);
+	log_error("logs reopened");
+}
+
+/* SIGHUP: the configuration is read again.  An invalid one is logged and
+ * the old one stays.  Else listeners on addresses that stay are kept
+ * open (no refused connection), new ones are bound, removed ones are
+ * closed; new exchanges run under the new configuration while those in
+ * flight finish under the one they started with. */
+static void reload(struct server *sv)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config *cf = sv->load(sv->conf_path, err, sizeof(err));
+	struct listener *ls = NULL;
+	size_t n = 0;
+
+	if (cf == NULL) {
+		log_error("reload failed, configuration kept: %s", err);
+		return;
+	}
+	ls = plan(sv, cf, &n);
+	if (ls == NULL) {
+		log_error("reload failed, configuration kept: out of memory");
+		config_free(cf);
+		return;
+	}
+	for (size_t k = 0; k < n; k++) {
+		for (size_t i = 0; i < sv->nls && ls[k].fd < 0; i++)
+			if (sv->ls[i].fd >= 0 && sv->ls[i].addr == ls[k].addr && sv->ls[i].port == ls[k].port)
+				ls[k].fd = sv->ls[i].fd;
+		if (ls[k].fd < 0 && bind_one(&ls[k], err, sizeof(err)) < 0) {
+			log_error("reload failed, configuration kept: %s", err);
+			goto undo;
+		}
+	}
+	if (server_set_config(sv, cf, err, sizeof(err)) < 0) {
+		cf = NULL; /* freed */
+		log_error("reload failed, configuration kept: %s", err);
+		goto undo;
+	}
+	/* Commit: the old listeners leave the loop; those not kept close. */
+	for (size_t i = 0; i < sv->nls; i++) {
+		int kept = 0;
+
+		if (sv->ls[i].fd < 0)
+			continue;
+		loop_del(sv->lp, sv->ls[i].fd);
+		for (size_t k = 0; k < n; k++)
+			kept |= ls[k].fd == sv->ls[i].fd;
+		if (!kept)
+			close(sv->ls[i].fd);
+	}
+	free(sv->ls);
+	sv->ls = ls;
+	sv->nls = n;
+	for (size_t k = 0; k < n; k++)
+		loop_add(sv->lp, ls[k].fd, sv->accepting ? POLLIN : 0, conn_accept, &ls[k]);
+	server_caps(sv);
+	log_error("configuration reloaded, %zu listening socket(s)", sv->nls);
+	return;
+undo:
+	/* Close only what this attempt bound. */
+	for (size_t k = 0; k < n; k++) {
+		int old = 0;
+
+		for (size_t i = 0; i < sv->nls; i++)
+			old |= sv->ls[i].fd == ls[k].fd;
+		if (ls[k].fd >= 0 && !old)
+			close(ls[k].fd);
+	}
+	free(ls);
+	config_free(cf);
+}
+
+void server_free(struct server *sv)
+{
+	if (sv->ls != NULL)
+		for (size_t k = 0; k < sv->nls; k++)
+			if (sv->ls[k].fd >= 0)
+				close(sv->ls[k].fd);
+	free(sv->ls);
+	sv->ls = NULL;
+	if (sv->gen != NULL)
+		server_gen_put(sv, sv->gen);
+	/* Connections are all freed by now; nothing else holds one. */
+	while (sv->gens != NULL) {
+		struct conf_gen *g = sv->gens;
+
+		sv->gens = g->next;
+		gen_free(g);
+	}
+	sv->gen = NULL;
+	sv->cf = NULL;
+	if (sv->error_fd > 2)
+		close(sv->error_fd);
+	sv->error_fd = 2;
+	log_set_error_fd(2);
+	loop_free(sv->lp);
+	sv->lp = NULL;
 }
 
 static void free_conns(struct server *sv)
@@ -158,18 +442,23 @@ static void free_conns(struct server *sv)
 		struct conn *c = sv->closing;
 
 		sv->closing = c->next_free;
+		server_gen_put(sv, c->gen);
 		free(c->in);
 		free(c->out.p);
 		free(c);
 	}
 }
 
-/* Starts the shutdown: no more accepts, idle connections closed. */
-static void begin_stop(struct server *sv)
+/* Starts the shutdown: no more accepts, idle connections closed.  A
+ * graceful one (SIGQUIT) has no deadline of its own: each exchange runs
+ * under its usual timeouts. */
+static void begin_stop(struct server *sv, int graceful)
 {
 	sv->stopping = 1;
-	sv->stop_at = sv->now_ms + STOP_GRACE_MS;
+	sv->stop_at = graceful ? UINT64_MAX : sv->now_ms + STOP_GRACE_MS;
 	for (size_t i = 0; i < sv->nls; i++) {
+		if (sv->ls[i].fd < 0)
+			continue;
 		loop_del(sv->lp, sv->ls[i].fd);
 		close(sv->ls[i].fd);
 		sv->ls[i].fd = -1;
@@ -194,8 +483,20 @@ void server_run(struct server *sv)
 		int timeout = POLL_IDLE_MS;
 
 		tick(sv);
-		if (got_stop && !sv->stopping)
-			begin_stop(sv);
+		/* SIGTERM after SIGQUIT turns the graceful stop into a quick one. */
+		if (got_stop && (!sv->stopping || sv->stop_at == UINT64_MAX))
+			begin_stop(sv, 0);
+		else if (got_quit && !sv->stopping)
+			begin_stop(sv, 1);
+		if (got_reopen) {
+			got_reopen = 0;
+			reopen_logs(sv);
+		}
+		if (got_reload) {
+			got_reload = 0;
+			if (!sv->stopping)
+				reload(sv);
+		}
 		if (got_chld) {
 			got_chld = 0;
 			cgi_reap(sv);

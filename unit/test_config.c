@@ -2,6 +2,7 @@
  * every configuration error with its FILE:LINE, include, lexer corners,
  * and a mutation run that must never crash. */
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -92,6 +93,9 @@ static int fake_read(void *ctx, const char *path, char **data, size_t *len)
 		reads++;
 		return 0;
 	}
+	/* A reader that knows why reports the errno. */
+	if (strstr(path, "/denied") != NULL)
+		return EACCES;
 	return -1;
 }
 
@@ -164,6 +168,9 @@ static const struct err_case err_cases[] = {
 	{ __LINE__, "server {\n upload_store /data;\n}\n",
 	  AT(2) "\"upload_store\" directive is not allowed here" },
 	{ __LINE__, "server {\n error_log stderr;\n}\n", AT(2) "\"error_log\" directive is not allowed here" },
+	{ __LINE__, "server {\n pid x.pid;\n}\n", AT(2) "\"pid\" directive is not allowed here" },
+	{ __LINE__, "server {\n location / {\n pid x.pid;\n }\n}\n",
+	  AT(3) "\"pid\" directive is not allowed here" },
 	{ __LINE__, "server {\n location / {\n error_log x;\n }\n}\n",
 	  AT(3) "\"error_log\" directive is not allowed here" },
 	{ __LINE__, "server {\n max_connections 5;\n}\n",
@@ -229,6 +236,9 @@ static const struct err_case err_cases[] = {
 	  AT(2) "invalid number of arguments in \"client_max_body_size\" directive" },
 	{ __LINE__, "server {\n access_log;\n}", AT(2) "invalid number of arguments in \"access_log\" directive" },
 	{ __LINE__, "error_log a b;\n", AT(1) "invalid number of arguments in \"error_log\" directive" },
+	{ __LINE__, "pid a b;\n", AT(1) "invalid number of arguments in \"pid\" directive" },
+	{ __LINE__, "pid;\n", AT(1) "invalid number of arguments in \"pid\" directive" },
+	{ __LINE__, "pid \"\";\n", AT(1) "invalid value \"\" in \"pid\" directive" },
 	{ __LINE__, "include;\n", AT(1) "invalid number of arguments in \"include\" directive" },
 	{ __LINE__, "types {\n text/html;\n}", AT(2) "invalid number of arguments in \"text/html\" directive" },
 
@@ -275,6 +285,7 @@ static const struct err_case err_cases[] = {
 	{ __LINE__, "server {\n access_log off;\n access_log stdout;\n}",
 	  AT(3) "\"access_log\" directive is duplicate" },
 	{ __LINE__, "error_log stderr;\nerror_log stderr;\n", AT(2) "\"error_log\" directive is duplicate" },
+	{ __LINE__, "pid a.pid;\npid b.pid;\n", AT(2) "\"pid\" directive is duplicate" },
 	{ __LINE__, "max_connections 5;\nmax_connections 5;\n",
 	  AT(2) "\"max_connections\" directive is duplicate" },
 	{ __LINE__, "server {\n location / {\n  alias /data;\n  alias /data;\n }\n}",
@@ -418,6 +429,7 @@ static const struct err_case err_cases[] = {
 
 	/* include: the error names the file that holds it */
 	{ __LINE__, "include missing.conf;\n", AT(1) "cannot open \"" DIR "/missing.conf\" (given as \"missing.conf\")" },
+	{ __LINE__, "include denied.conf;\n", AT(1) "cannot open \"" DIR "/denied.conf\" (given as \"denied.conf\"): Permission denied" },
 	{ __LINE__, "server {\n\n include /x/missing.conf;\n}", AT(3) "cannot open \"/x/missing.conf\"" },
 	{ __LINE__, "server {\n include bad.conf;\n}", DIR "/bad.conf:3: unknown directive \"foo\"" },
 	{ __LINE__, "include self.conf;\n", DIR "/self.conf:1: include nesting too deep" },
@@ -1232,6 +1244,16 @@ static void test_logs_and_limits(void **state)
 	assert_null(cf->servers[0].access_log);
 	assert_string_equal(cf->error_log, "stderr");
 	assert_int_equal(cf->max_connections, 1000000);
+
+	assert_null(cf->pid); /* no pid file unless asked for */
+	config_free(cf);
+
+	cf = OK("pid run/webserv.pid;\nserver {}\n");
+	assert_string_equal(cf->pid, DIR "/run/webserv.pid");
+	config_free(cf);
+
+	cf = OK("pid /run/webserv.pid;\nserver {}\n");
+	assert_string_equal(cf->pid, "/run/webserv.pid");
 	config_free(cf);
 
 	cf = OK("max_connections 1;\nserver {}\n");
@@ -1501,6 +1523,8 @@ static void test_load(void **state)
 
 	assert_null(config_load(DIR "/nothere.conf", &io, err, sizeof(err)));
 	assert_string_equal(err, "cannot open \"" DIR "/nothere.conf\"");
+	assert_null(config_load(DIR "/denied.conf", &io, err, sizeof(err)));
+	assert_string_equal(err, "cannot open \"" DIR "/denied.conf\": Permission denied");
 	assert_null(config_load(DIR "/bad.conf", &io, err, sizeof(err)));
 	assert_string_equal(err, DIR "/bad.conf:3: unknown directive \"foo\"");
 	assert_null(config_load(DIR "/empty.conf", &io, err, sizeof(err)));
