@@ -1173,24 +1173,6 @@ static int set_index(struct parser *P, struct lexer *lx, struct block *b,
 	return 0;
 }
 
-static int set_autoindex(struct parser *P, struct lexer *lx, struct block *b,
-			 const struct directive *d, const struct tok *v, size_t n)
-{
-	char tb[SHOW_BUF];
-
-	(void)n;
-	if (strcasecmp(v[1].s, "on") == 0)
-		b->lc->autoindex = 1;
-	else if (strcasecmp(v[1].s, "off") == 0)
-		b->lc->autoindex = 0;
-	else
-		return error_at(P, lx->file, v[1].line,
-				"invalid value \"%s\" in \"%s\" directive, "
-				"it must be \"on\" or \"off\"",
-				SHOW(tb, v[1].s), d->name);
-	return 0;
-}
-
 /* `NAME on|off;` into the int field at d->off of the block's settings. */
 static int set_flag(struct parser *P, struct lexer *lx, struct block *b,
 		    const struct directive *d, const struct tok *v, size_t n)
@@ -1474,7 +1456,7 @@ static const struct directive directives[] = {
 	{ "alias", CTX_LOC, 1, 1, 0, set_dir, offsetof(struct loc_conf, alias) },
 	{ "allow_methods", CTX_HTTP, 1, ARGS_ANY, 0, set_methods, 0 },
 	{ "index", CTX_HTTP, 1, ARGS_ANY, 0, set_index, 0 },
-	{ "autoindex", CTX_HTTP, 1, 1, 0, set_autoindex, 0 },
+	{ "autoindex", CTX_HTTP, 1, 1, 0, set_flag, offsetof(struct loc_conf, autoindex) },
 	{ "error_page", CTX_HTTP, 2, ARGS_ANY, D_MULTI, set_error_page, 0 },
 	{ "client_max_body_size", CTX_HTTP, 1, 1, 0, set_body_size, 0 },
 	{ "return", CTX_SRV | CTX_LOC, 1, 2, 0, set_return, 0 },
