@@ -43,7 +43,7 @@ while read -r h maxlen srcs; do
 	$CXX $CXXFLAGS $LIB_FUZZING_ENGINE "${objs[@]}" $libs -o "$OUT/fuzz_$h"
 
 	rm -f "$OUT/fuzz_${h}_seed_corpus.zip"
-	find "fuzz/corpus/$h" "fuzz/regressions/$h" -type f 2>/dev/null |
+	find -L "fuzz/corpus/$h" "fuzz/regressions/$h" -type f 2>/dev/null |
 		zip -q -j -@ "$OUT/fuzz_${h}_seed_corpus.zip"
 	cp fuzz/http.dict "$OUT/fuzz_$h.dict"
 	{
