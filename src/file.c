@@ -310,7 +310,7 @@ static int autoindex(struct conn *c)
 	r = HANDLER_CLOSE;
 	if (reply_begin(c, 200) < 0)
 		goto out;
-	reply_end_head(c, "text/html", (int64_t)body.len);
+	reply_end_head(c, RESPONSE_HTML, (int64_t)body.len);
 	reply_body(c, body.p, body.len);
 	r = HANDLER_DONE;
 out:
@@ -399,8 +399,9 @@ static int conditions(struct conn *c, const struct stat *st, const char *etag, c
  * orig (200, or an error page's status). */
 static int send_file(struct conn *c, int fd, const struct stat *st, int orig)
 {
-	char etag[COND_ETAG_MAX], lm[32], cr[48];
-	const char *ctype = config_mime(c->srv->types, c->path);
+	char etag[COND_ETAG_MAX], lm[32], cr[48], tb[256];
+	const char *ctype = response_content_type(config_mime(c->srv->types, c->path),
+						  c->loc->charset, tb, sizeof(tb));
 	uint64_t size = (uint64_t)st->st_size, first = 0, last = 0;
 	int status = orig;
 
