@@ -32,6 +32,9 @@ server {
     location /plain/ {
         autoindex on;
     }
+    location = /said {
+        return 200 "caf\u00e9";
+    }
     location /up/ {
         allow_methods GET HEAD POST DELETE;
         upload_store {tmp}/store;
@@ -50,6 +53,9 @@ server {
     }
     location /koi/ {
         charset KOI8-R;
+    }
+    location = /said {
+        return 200 "caf\u00e9";
     }
     location /up/ {
         allow_methods GET HEAD POST DELETE;
@@ -141,6 +147,13 @@ def test_charset_directive(srv, path, off, on):
 	assert ct == on
 	r = wsh.exchange(srv.port2, req("GET", path, headers={"Range": "bytes=0-0"}))
 	assert r.status == 206 and r.header("Content-Type") == on
+
+
+def test_return_text_follows_charset_directive(srv):
+	r, ct = ctype(srv.port, "/said")
+	assert r.status == 200 and r.body == "caf\u00e9".encode() and ct == "text/plain"
+	r, ct = ctype(srv.port2, "/said")
+	assert r.status == 200 and r.body == "caf\u00e9".encode() and ct == "text/plain; charset=utf-8"
 
 
 def test_stored_text_file_gets_charset(srv):

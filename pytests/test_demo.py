@@ -47,10 +47,12 @@ def test_pages_use_the_stylesheet_and_utf8(srv, path):
 	("/upload.js", "text/javascript; charset=utf-8"),
 	("/files/readme.txt", "text/plain; charset=utf-8"),
 	("/files/data.json", "application/json"),
+	("/teapot", "text/plain; charset=utf-8"),  # return 418 TEXT
 ])
 def test_static_types_carry_the_charset(srv, path, ctype):
 	r = srv.get(path)
-	assert r.status_code == 200 and r.headers["Content-Type"] == ctype
+	assert r.status_code == (418 if path == "/teapot" else 200)
+	assert r.headers["Content-Type"] == ctype
 
 
 def test_generated_pages_are_utf8(srv):
