@@ -83,6 +83,7 @@ struct handler_wait {
 };
 
 struct upload;   /* upload.c */
+struct fcache_entry; /* fcache.c */
 struct cgi_proc; /* cgi.c */
 
 struct conn {
@@ -138,6 +139,7 @@ struct conn {
 	struct {
 		int fd;
 		off_t off, end;
+		struct fcache_entry *ce; /* the cache entry fd belongs to (held), or NULL */
 	} file;                   /* the file source's range of fd (file.c) */
 	int src_wait;             /* CONN_WRITE paused until the source's descriptor is ready */
 	int src_end;              /* the source said SOURCE_END */

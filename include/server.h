@@ -13,6 +13,7 @@
 #include "loop.h"
 
 struct conn;
+struct fcache;
 
 /* One loaded configuration and the access logs it opened.  The current
  * one is held by the server; every connection holds the one its
@@ -63,6 +64,7 @@ struct server {
 	size_t cgi_max;           /* cgi_max_processes in force */
 	uint64_t cgi_ticket;      /* order of requests waiting for a CGI slot */
 	int cgi_freed;            /* a slot ended: start waiting requests */
+	struct fcache *fc;        /* open-file cache (file.c makes it on first use), or NULL */
 };
 
 /* Monotonic milliseconds. */
