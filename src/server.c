@@ -448,10 +448,7 @@ static void free_conns(struct server *sv)
 		struct conn *c = sv->closing;
 
 		sv->closing = c->next_free;
-		server_gen_put(sv, c->gen);
-		free(c->in);
-		free(c->out.p);
-		free(c);
+		conn_free(c);
 	}
 }
 
@@ -534,5 +531,6 @@ void server_run(struct server *sv)
 		free_conns(sv);
 	}
 	free_conns(sv);
+	conn_free_spares(sv);
 	cgi_reap(sv);
 }
