@@ -189,7 +189,11 @@ static int conn_new(struct listener *ls, int cfd, const struct sockaddr_in *sa)
 	}
 	if (c != NULL && c->in == NULL)
 		c->in = malloc(IN_BUF_INIT);
-	if (c == NULL || c->in == NULL || loop_add(sv->lp, cfd, POLLIN, conn_event, c) < 0) {
+	/* Tracked: on epoll, registered once (edge-triggered) and interest
+	 * changes cost no system call; every short read or write below
+	 * says so with loop_unready(). */
+	if (c == NULL || c->in == NULL ||
+	    loop_add_tracked(sv->lp, cfd, POLLIN, conn_event, c) < 0) {
 		if (c != NULL) {
 			free(c->in);
 			free(c->out.p);
@@ -353,7 +357,7 @@ void conn_close(struct conn *c)
 		c->sink->abort(c);
 	request_reset(c);
 	c->state = CONN_CLOSE;
-	loop_del(sv->lp, c->fd);
+	loop_del_closing(sv->lp, c->fd);
 	close(c->fd);
 	c->fd = -1;
 	if (c->prev)
@@ -518,14 +522,21 @@ static int write_out(struct conn *c)
 		if (!c->can_write)
 			return 0; /* wait for poll() to report POLLOUT */
 		n = write(c->fd, c->out.p + c->out_off, c->out.len - c->out_off);
-		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				return -1;
+			if (errno != EINTR)
+				loop_unready(c->sv->lp, c->fd, POLLOUT);
+			c->can_write = 0;
+			return 0;
+		}
 		c->out_off += (size_t)n;
 		c->sent += (uint64_t)n;
 		set_deadline(c, conn_conf(c)->send_timeout_ms);
 		/* A short write means the socket is full: come back on the
 		 * next POLLOUT. */
 		if (c->out_off < c->out.len) {
+			loop_unready(c->sv->lp, c->fd, POLLOUT);
 			c->can_write = 0;
 			return 0;
 		}
@@ -708,6 +719,11 @@ static int fill_in(struct conn *c)
 		return r;
 	}
 	n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+	/* A short read took all there was (stream socket); the next bytes
+	 * are reported anew. */
+	if ((n >= 0 && (size_t)n < c->in_cap - c->in_len) ||
+	    (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))
+		loop_unready(c->sv->lp, c->fd, POLLIN);
 	if (n > 0) {
 		/* The first byte of a request starts its head timeout. */
 		if (c->state == CONN_READ_HEAD && c->in_len == 0)
@@ -743,6 +759,8 @@ static void conn_event(struct loop *lp, int fd, short re, void *ctx)
 		char drop[DROP_BUF];
 		ssize_t n = read(c->fd, drop, sizeof(drop));
 
+		if ((n > 0 && (size_t)n < sizeof(drop)) || (n < 0 && errno == EAGAIN))
+			loop_unready(c->sv->lp, c->fd, POLLIN);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 			conn_close(c);
 		return;

@@ -191,11 +191,17 @@ static enum source_result file_pull(struct conn *c)
 	if (!c->can_write)
 		return SOURCE_BLOCKED;
 	n = sendfile(c->fd, c->file.fd, &c->file.off, chunk);
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? SOURCE_BLOCKED
-										 : SOURCE_FAIL;
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return SOURCE_FAIL;
+		if (errno != EINTR)
+			loop_unready(c->sv->lp, c->fd, POLLOUT);
+		return SOURCE_BLOCKED;
+	}
 	if (n == 0) /* the file shrank under us: framing is broken */
 		return SOURCE_FAIL;
+	if ((size_t)n < chunk) /* the socket is full */
+		loop_unready(c->sv->lp, c->fd, POLLOUT);
 	c->sent += (uint64_t)n;
 	if (c->file.off < c->file.end)
 		c->can_write = 0; /* one sendfile() per readiness report */
