@@ -35,6 +35,8 @@ struct fcache_entry {
 	char etag[COND_ETAG_MAX];   /* strong entity tag (cond_etag) */
 	char lm[32];                /* Last-Modified (IMF-fixdate) */
 	char *body;                 /* the whole file (size bytes), or NULL */
+	int status;                 /* 0, or the HTTP status of a failed lookup
+				     * (404: nothing there), fd -1 */
 
 	/* The cache's own bookkeeping. */
 	char *key;                  /* the path (NUL-terminated) */
@@ -70,6 +72,11 @@ int fcache_wants_body(const struct fcache *fc, uint64_t size);
  * without memory (the caller still owns both). */
 struct fcache_entry *fcache_put(struct fcache *fc, const char *path, unsigned policy, int fd,
 				uint64_t size, time_t mtime, char *body, uint64_t now_ms);
+/* Caches that looking up path under policy failed with HTTP status
+ * (nginx's open_file_cache_errors), valid as a file's entry is.  The
+ * entry, or NULL without memory. */
+struct fcache_entry *fcache_put_status(struct fcache *fc, const char *path, unsigned policy,
+				       int status, uint64_t now_ms);
 /* Removes the entry of path under every policy (the server itself
  * changed or deleted the file). */
 void fcache_forget(struct fcache *fc, const char *path);

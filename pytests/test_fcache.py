@@ -135,7 +135,17 @@ def test_symlink_rule_holds_on_a_hit(hit):
 		assert hit.get("/safe/real/f.txt").status_code == 200
 
 
+def test_missing_file_remembered(hit):
+	"""A 404 is cached too: a file created on disk behind the server's
+	back is not seen while the entry is valid (1 h here)."""
+	assert hit.get("/later.txt").status_code == 404
+	(hit.root / "later.txt").write_bytes(b"now here")
+	assert hit.get("/later.txt").status_code == 404
+	assert hit.get("/later.txt/x").status_code == 404
+
+
 def test_server_writes_are_seen_at_once(hit):
+	assert hit.get("/up/w.txt").status_code == 404
 	r = hit.http("PUT", "/up/w.txt", data=b"first")
 	assert r.status_code in (201, 204)
 	assert hit.get("/up/w.txt").content == b"first"
@@ -194,6 +204,16 @@ def test_replaced_file_fresh_after_validity(server):
 	os.rename(tmp, srv.root / "a.txt")
 	wait_validity(SHORT_MS)
 	assert srv.get("/a.txt").content == b"replaced by rename"
+
+
+def test_created_file_served_after_validity(server):
+	srv = server(SHORT_CONF, files=files())
+	assert srv.get("/new.txt").status_code == 404
+	assert srv.get("/new.txt").status_code == 404
+	(srv.root / "new.txt").write_bytes(b"created")
+	wait_validity(SHORT_MS)
+	r = srv.get("/new.txt")
+	assert r.status_code == 200 and r.content == b"created"
 
 
 def test_deleted_file_404_after_validity(server):

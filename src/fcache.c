@@ -203,6 +203,16 @@ struct fcache_entry *fcache_put(struct fcache *fc, const char *path, unsigned po
 	return e;
 }
 
+struct fcache_entry *fcache_put_status(struct fcache *fc, const char *path, unsigned policy,
+				       int status, uint64_t now_ms)
+{
+	struct fcache_entry *e = fcache_put(fc, path, policy, -1, 0, 0, NULL, now_ms);
+
+	if (e != NULL)
+		e->status = status;
+	return e;
+}
+
 void fcache_forget(struct fcache *fc, const char *path)
 {
 	size_t n;

@@ -539,11 +539,15 @@ static int serve(struct conn *c, int orig)
 	fc = file_cache(c->sv);
 	policy = link_policy(c);
 	if ((e = fcache_get(fc, c->fspath, policy, c->sv->now_ms)) != NULL)
-		return send_file(c, e, 0, orig);
+		return e->status ? e->status : send_file(c, e, 0, orig);
 	if ((r = symlinks_ok(c)) != 0)
 		return r;
-	if (stat(c->fspath, &st) < 0)
+	if (stat(c->fspath, &st) < 0) {
+		/* Nothing there: remembered as long as a file would be. */
+		if (errno == ENOENT || errno == ENOTDIR)
+			fcache_put_status(fc, c->fspath, policy, 404, c->sv->now_ms);
 		return errno_status(errno);
+	}
 	if (S_ISDIR(st.st_mode))
 		return orig == 200 ? directory(c) : 404;
 	if (!S_ISREG(st.st_mode))

@@ -221,6 +221,36 @@ static void test_body_budget(void **state)
 	fcache_free(fc);
 }
 
+/* A failed lookup is remembered like a file: its status, no descriptor,
+ * under the same key rules, dropped when it expires. */
+static void test_status_entries(void **state)
+{
+	struct fcache *fc = fcache_new(2, 100);
+	struct fcache_entry *e;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	(void)state;
+	assert_non_null(fc);
+	e = fcache_put_status(fc, "/missing", 0, 404, 0);
+	assert_non_null(e);
+	assert_int_equal(e->status, 404);
+	assert_int_equal(e->fd, -1);
+	assert_ptr_equal(fcache_get(fc, "/missing", 0, 50), e);
+	assert_null(fcache_get(fc, "/missing", 7, 50));
+	/* A file put under the same key replaces it. */
+	e = fcache_put(fc, "/missing", 0, fd, 10, MTIME, NULL, 60);
+	assert_non_null(e);
+	assert_int_equal(e->status, 0);
+	assert_ptr_equal(fcache_get(fc, "/missing", 0, 61), e);
+	assert_true(is_open(fd));
+	/* And the other way round: the descriptor is closed. */
+	assert_non_null(fcache_put_status(fc, "/missing", 0, 404, 70));
+	assert_false(is_open(fd));
+	assert_null(fcache_get(fc, "/missing", 0, 170));
+	assert_int_equal(fcache_count(fc), 0);
+	fcache_free(fc);
+}
+
 static void test_new_limits(void **state)
 {
 	(void)state;
@@ -237,6 +267,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scripts),
 		cmocka_unit_test(test_body_budget),
+		cmocka_unit_test(test_status_entries),
 		cmocka_unit_test(test_new_limits),
 	};
 
