@@ -104,6 +104,9 @@ struct config {
 				      * server uses 16 per online core */
 	enum loop_backend events;    /* `events poll|epoll;` (extension), default
 				      * LOOP_DEFAULT (epoll on Linux) */
+	unsigned worker_processes;   /* `worker_processes N|auto;` (extension): 1 (default)
+				      * serves in one process; N > 1 forks N workers
+				      * (master.c); 0 = auto, one per online core */
 	char *pid;                   /* `pid PATH;` absolute file for the process id, NULL if none */
 	char *path;                  /* the main configuration file as given */
 };
@@ -125,6 +128,9 @@ struct config_io {
 	 * one so roots do not depend on the working directory). */
 	const char *base_dir;
 };
+
+/* Bound of `worker_processes N`. */
+#define WORKERS_MAX 1024
 
 /* Room for any error message of config_parse/config_load: a file name,
  * a path and the word it was resolved from, each up to 4 KiB. */

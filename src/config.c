@@ -1443,6 +1443,26 @@ static int set_events(struct parser *P, struct lexer *lx, struct block *b,
 	return 0;
 }
 
+/* `worker_processes N|auto;`: processes serving the listeners (master.c);
+ * auto is stored as 0 and resolved to the online cores by the server
+ * (the parser asks nothing of the system). */
+static int set_workers(struct parser *P, struct lexer *lx, struct block *b,
+		       const struct directive *d, const struct tok *v, size_t n)
+{
+	uint64_t x;
+
+	(void)b;
+	(void)n;
+	if (strcmp(v[1].s, "auto") == 0) {
+		P->cf->worker_processes = 0;
+		return 0;
+	}
+	if (count_arg(P, lx, d, v, WORKERS_MAX, &x) < 0)
+		return -1;
+	P->cf->worker_processes = (unsigned)x;
+	return 0;
+}
+
 /* The directive table (nginx ngx_command_t): name, where, arity, flags,
  * setter.  At most 64 entries: the index is a bit in block.seen. */
 static const struct directive directives[] = {
@@ -1481,6 +1501,7 @@ static const struct directive directives[] = {
 	{ "cgi_max_processes", CTX_MAIN, 1, 1, 0, set_main_count,
 	  offsetof(struct config, cgi_max_processes) },
 	{ "events", CTX_MAIN, 1, 1, 0, set_events, 0 },
+	{ "worker_processes", CTX_MAIN, 1, 1, 0, set_workers, 0 },
 	{ "upload_max_files", CTX_HTTP, 1, 1, 0, set_max_files, 0 },
 	{ "disable_symlinks", CTX_HTTP, 1, 1, 0, set_flag,
 	  offsetof(struct loc_conf, disable_symlinks) },
@@ -1585,6 +1606,8 @@ static int finish(struct parser *P, const struct lexer *lx)
 		cf->max_connections = DEF_MAX_CONN;
 	if (!(P->top.seen & dir_bit("events")))
 		cf->events = LOOP_DEFAULT;
+	if (!(P->top.seen & dir_bit("worker_processes")))
+		cf->worker_processes = 1;
 	if (cf->nservers == 0)
 		return error_at(P, lx->file, lx->last_line, "no server block");
 	for (size_t i = 0; i < cf->nservers; i++) {

@@ -386,6 +386,20 @@ static const struct err_case err_cases[] = {
 	{ __LINE__, "server {\n location / {\n  events epoll;\n }\n}\n",
 	  AT(3) "\"events\" directive is not allowed here" },
 	{ __LINE__, "events { }\n", AT(1) "directive \"events\" is not terminated by \";\"" },
+	{ __LINE__, "worker_processes 0;\n",
+	  AT(1) "invalid value \"0\" in \"worker_processes\" directive" },
+	{ __LINE__, "\nworker_processes 1025;\n",
+	  AT(2) "invalid value \"1025\" in \"worker_processes\" directive" },
+	{ __LINE__, "worker_processes -2;\n",
+	  AT(1) "invalid value \"-2\" in \"worker_processes\" directive" },
+	{ __LINE__, "worker_processes Auto;\n",
+	  AT(1) "invalid value \"Auto\" in \"worker_processes\" directive" },
+	{ __LINE__, "worker_processes 2 3;\n",
+	  AT(1) "invalid number of arguments in \"worker_processes\" directive" },
+	{ __LINE__, "worker_processes 2;\nworker_processes 3;\n",
+	  AT(2) "\"worker_processes\" directive is duplicate" },
+	{ __LINE__, "server {\n worker_processes 2;\n}\n",
+	  AT(2) "\"worker_processes\" directive is not allowed here" },
 	{ __LINE__, "server {\n location / {\n  upload_max_files 0;\n }\n}",
 	  AT(3) "invalid value \"0\" in \"upload_max_files\" directive" },
 	{ __LINE__, "server {\n upload_max_files 10k;\n}",
@@ -1273,6 +1287,17 @@ static void test_logs_and_limits(void **state)
 	config_free(cf);
 	cf = OK("server {}\n");
 	assert_int_equal(cf->events, LOOP_EPOLL); /* the default on Linux */
+	assert_int_equal(cf->worker_processes, 1); /* one process, no fork */
+	config_free(cf);
+
+	cf = OK("worker_processes 4;\nserver {}\n");
+	assert_int_equal(cf->worker_processes, 4);
+	config_free(cf);
+	cf = OK("server {}\nworker_processes auto;\n");
+	assert_int_equal(cf->worker_processes, 0); /* resolved by the server */
+	config_free(cf);
+	cf = OK("worker_processes 1024;\nserver {}\n");
+	assert_int_equal(cf->worker_processes, 1024);
 	config_free(cf);
 }
 
