@@ -79,6 +79,7 @@ struct loc_conf {
 struct listen_addr {
 	uint32_t addr;
 	uint16_t port;
+	int proxy_protocol;  /* `listen ADDR proxy_protocol;`: a PROXY header comes first */
 };
 
 struct server_conf {

@@ -93,6 +93,7 @@ struct conn {
 	enum conn_state state;
 	char peer[48];            /* remote address text */
 	uint16_t peer_port;
+	int proxy_wait;           /* a PROXY protocol header must come first (conn_proxy.c) */
 	uint32_t laddr;           /* local address the client connected to (host order) */
 	uint16_t lport;
 	struct conn *prev, *next; /* all connections, for the timeout sweep */

@@ -33,6 +33,7 @@ struct listener {
 	int fd;
 	uint32_t addr; /* host byte order */
 	uint16_t port;
+	int proxy_protocol;            /* a PROXY protocol header comes first on its connections */
 	const struct server_conf *def; /* default server: timeouts before routing */
 	struct server *sv;
 };

@@ -915,6 +915,7 @@ static int set_server(struct parser *P, struct lexer *lx, struct block *b,
 			return oom(P, lx, v[0].line);
 		s.listens[0].addr = 0;
 		s.listens[0].port = 80;
+		s.listens[0].proxy_protocol = 0;
 		s.nlistens = 1;
 	}
 	sv = agrow(P->mem, cf->servers, cf->nservers, sizeof(*sv));
@@ -1056,11 +1057,19 @@ static int set_listen(struct parser *P, struct lexer *lx, struct block *b,
 	uint64_t p;
 
 	(void)d;
-	(void)n;
 	if (parse_u64(port, strlen(port), &p) < 0 || p < 1 || p > 65535)
 		return error_at(P, lx->file, v[1].line, "invalid port in \"%s\"", SHOW(tb, s));
 	la.port = (uint16_t)p;
 	la.addr = 0;
+	la.proxy_protocol = 0;
+	/* Parameters after the address (nginx's listen ... proxy_protocol). */
+	for (size_t i = 2; i < n; i++) {
+		if (strcmp(v[i].s, "proxy_protocol") != 0)
+			return error_at(P, lx->file, v[i].line,
+					"invalid parameter \"%s\" in \"listen\" directive",
+					SHOW(tb, v[i].s));
+		la.proxy_protocol = 1;
+	}
 	if (colon) {
 		size_t hl = (size_t)(colon - s);
 
@@ -1470,7 +1479,7 @@ static const struct directive directives[] = {
 	{ "location", CTX_SRV, 1, 2, D_BLOCK | D_MULTI, set_location, 0 },
 	{ "types", CTX_MAIN | CTX_SRV, 0, 0, D_BLOCK | D_MULTI, set_types, 0 },
 	{ "include", CTX_HTTP | CTX_TYPES, 1, 1, D_MULTI, set_include, 0 },
-	{ "listen", CTX_SRV, 1, 1, D_MULTI, set_listen, 0 },
+	{ "listen", CTX_SRV, 1, 2, D_MULTI, set_listen, 0 },
 	{ "server_name", CTX_SRV, 1, ARGS_ANY, D_MULTI, set_server_name, 0 },
 	{ "root", CTX_HTTP, 1, 1, 0, set_dir, offsetof(struct loc_conf, root) },
 	{ "alias", CTX_LOC, 1, 1, 0, set_dir, offsetof(struct loc_conf, alias) },

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "conn_proxy.h"
 #include "http.h"
 #include "log.h"
 #include "reply.h"
@@ -171,6 +172,7 @@ static int conn_new(struct listener *ls, int cfd, const struct sockaddr_in *sa)
 	c->in_cap = IN_BUF_INIT;
 	inet_ntop(AF_INET, &sa->sin_addr, c->peer, sizeof(c->peer));
 	c->peer_port = ntohs(sa->sin_port);
+	c->proxy_wait = ls->proxy_protocol;
 	if (getsockname(cfd, (struct sockaddr *)&la, &ll) == 0) {
 		c->laddr = ntohl(la.sin_addr.s_addr);
 		c->lport = ntohs(la.sin_port);
@@ -505,6 +507,10 @@ static int read_head(struct conn *c)
 
 	if (c->in_len == 0)
 		return 0;
+	if (c->proxy_wait && (r = conn_proxy_header(c)) <= 0)
+		return r < 0; /* more needed, or closed */
+	if (c->in_len == 0)
+		return 0;
 	/* Only the bytes new since the last read are scanned. */
 	r = request_parse_resume(&c->scan, c->in, c->in_len, &c->req);
 	if (r == -2)
@@ -700,6 +706,10 @@ static void on_timeout(struct conn *c)
 {
 	switch (c->state) {
 	case CONN_READ_HEAD:
+		if (c->proxy_wait) {
+			conn_proxy_timeout(c);
+			return;
+		}
 		if (c->in_len == 0) { /* idle: close silently */
 			conn_close(c);
 			return;

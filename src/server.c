@@ -173,6 +173,15 @@ static struct listener *plan(struct server *sv, const struct config *cf, size_t 
 			ls[(*n)++] = (struct listener){ .fd = -1, .addr = la->addr, .port = la->port,
 							.def = &cf->servers[i], .sv = sv };
 		}
+	/* A socket expects the PROXY header when any listen it serves says so. */
+	for (size_t k = 0; k < *n; k++)
+		for (size_t i = 0; i < cf->nservers; i++)
+			for (size_t j = 0; j < cf->servers[i].nlistens; j++) {
+				const struct listen_addr *la = &cf->servers[i].listens[j];
+
+				if (la->port == ls[k].port && (ls[k].addr == 0 || la->addr == ls[k].addr))
+					ls[k].proxy_protocol |= la->proxy_protocol;
+			}
 	return ls;
 }
 

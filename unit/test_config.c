@@ -215,7 +215,11 @@ static const struct err_case err_cases[] = {
 	/* arity */
 	{ __LINE__, "server x {\n}\n", AT(1) "invalid number of arguments in \"server\" directive" },
 	{ __LINE__, "server {\n listen;\n}\n", AT(2) "invalid number of arguments in \"listen\" directive" },
-	{ __LINE__, "server {\n listen 80 81;\n}\n", AT(2) "invalid number of arguments in \"listen\" directive" },
+	{ __LINE__, "server {\n listen 80 81;\n}\n", AT(2) "invalid parameter \"81\" in \"listen\" directive" },
+	{ __LINE__, "server {\n listen 80 proxy_protocol x;\n}\n",
+	  AT(2) "invalid number of arguments in \"listen\" directive" },
+	{ __LINE__, "server {\n listen 80\n  PROXY_PROTOCOL;\n}\n",
+	  AT(3) "invalid parameter \"PROXY_PROTOCOL\" in \"listen\" directive" },
 	{ __LINE__, "server {\n root;\n}", AT(2) "invalid number of arguments in \"root\" directive" },
 	{ __LINE__, "server {\n root /a /b;\n}", AT(2) "invalid number of arguments in \"root\" directive" },
 	{ __LINE__, "server {\n server_name;\n}", AT(2) "invalid number of arguments in \"server_name\" directive" },
@@ -428,7 +432,7 @@ static const struct err_case err_cases[] = {
 	{ __LINE__, "server { # {\n\n\tfoo;\n}", AT(3) "unknown directive \"foo\"" },
 	{ __LINE__, "server {\n \"foo\" 1;\n}", AT(2) "unknown directive \"foo\"" },
 	{ __LINE__, "server {\n \"\" 1;\n}", AT(2) "unknown directive \"\"" },
-	{ __LINE__, "server {\n listen 80 \"{\";\n}", AT(2) "invalid number of arguments in \"listen\" directive" },
+	{ __LINE__, "server {\n listen 80 \"{\";\n}", AT(2) "invalid parameter \"{\" in \"listen\" directive" },
 	{ __LINE__, "server {\n Listen 80;\n}", AT(2) "unknown directive \"Listen\"" },
 	{ __LINE__, "server {\n foo\x01\x7f;\n}", AT(2) "unknown directive \"foo??\"" },
 	{ __LINE__, "server {\n foooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooo;\n}",
@@ -752,6 +756,13 @@ static void test_listen_many(void **state)
 	assert_int_equal(cf->servers[2].nlistens, 1);
 	assert_int_equal(cf->servers[2].listens[0].addr, 0);
 	assert_int_equal(cf->servers[2].listens[0].port, 80);
+	assert_int_equal(cf->servers[2].listens[0].proxy_protocol, 0);
+	config_free(cf);
+
+	cf = OK("server {\n listen 127.0.0.1:8080 proxy_protocol;\n listen 8081;\n}\n");
+	assert_int_equal(cf->servers[0].listens[0].proxy_protocol, 1);
+	assert_int_equal(cf->servers[0].listens[0].port, 8080);
+	assert_int_equal(cf->servers[0].listens[1].proxy_protocol, 0);
 	config_free(cf);
 }
 
