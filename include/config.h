@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "loop.h"
+#include "realip.h"
 
 /* Method bits for allow_methods. */
 enum {
@@ -108,6 +109,9 @@ struct config {
 	unsigned worker_processes;   /* `worker_processes N|auto;` (extension): 1 (default)
 				      * serves in one process; N > 1 forks N workers
 				      * (master.c); 0 = auto, one per online core */
+	struct realip_cidr *real_ip_from; /* `set_real_ip_from CIDR;` lines (nginx realip) */
+	size_t nreal_ip_from;
+	enum realip_header real_ip_header; /* `real_ip_header`, default X-Real-IP */
 	char *pid;                   /* `pid PATH;` absolute file for the process id, NULL if none */
 	char *path;                  /* the main configuration file as given */
 };

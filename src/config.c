@@ -1472,6 +1472,48 @@ static int set_workers(struct parser *P, struct lexer *lx, struct block *b,
 	return 0;
 }
 
+/* `set_real_ip_from CIDR;`: a network whose forwarding headers are
+ * believed (realip.c). */
+static int set_real_ip_from(struct parser *P, struct lexer *lx, struct block *b,
+			    const struct directive *d, const struct tok *v, size_t n)
+{
+	char tb[SHOW_BUF];
+	struct realip_cidr net, *set;
+
+	(void)b;
+	(void)n;
+	if (realip_cidr_parse(v[1].s, v[1].len, &net) < 0)
+		return error_at(P, lx->file, v[1].line,
+				"invalid address or network \"%s\" in \"%s\" directive",
+				SHOW(tb, v[1].s), d->name);
+	set = agrow(P->mem, P->cf->real_ip_from, P->cf->nreal_ip_from, sizeof(*set));
+	if (!set)
+		return oom(P, lx, v[1].line);
+	P->cf->real_ip_from = set;
+	set[P->cf->nreal_ip_from++] = net;
+	return 0;
+}
+
+/* `real_ip_header X-Real-IP|X-Forwarded-For;` */
+static int set_real_ip_header(struct parser *P, struct lexer *lx, struct block *b,
+			      const struct directive *d, const struct tok *v, size_t n)
+{
+	char tb[SHOW_BUF];
+
+	(void)b;
+	(void)n;
+	if (strcasecmp(v[1].s, "X-Real-IP") == 0)
+		P->cf->real_ip_header = REALIP_X_REAL_IP;
+	else if (strcasecmp(v[1].s, "X-Forwarded-For") == 0)
+		P->cf->real_ip_header = REALIP_X_FORWARDED_FOR;
+	else
+		return error_at(P, lx->file, v[1].line,
+				"invalid value \"%s\" in \"%s\" directive, "
+				"it must be \"X-Real-IP\" or \"X-Forwarded-For\"",
+				SHOW(tb, v[1].s), d->name);
+	return 0;
+}
+
 /* The directive table (nginx ngx_command_t): name, where, arity, flags,
  * setter.  At most 64 entries: the index is a bit in block.seen. */
 static const struct directive directives[] = {
@@ -1511,6 +1553,8 @@ static const struct directive directives[] = {
 	  offsetof(struct config, cgi_max_processes) },
 	{ "events", CTX_MAIN, 1, 1, 0, set_events, 0 },
 	{ "worker_processes", CTX_MAIN, 1, 1, 0, set_workers, 0 },
+	{ "set_real_ip_from", CTX_MAIN, 1, 1, D_MULTI, set_real_ip_from, 0 },
+	{ "real_ip_header", CTX_MAIN, 1, 1, 0, set_real_ip_header, 0 },
 	{ "upload_max_files", CTX_HTTP, 1, 1, 0, set_max_files, 0 },
 	{ "disable_symlinks", CTX_HTTP, 1, 1, 0, set_flag,
 	  offsetof(struct loc_conf, disable_symlinks) },

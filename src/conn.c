@@ -236,6 +236,7 @@ void conn_accept(struct loop *lp, int fd, short re, void *ctx)
 static void request_reset(struct conn *c)
 {
 	http_request_free(c);
+	conn_real_ip_reset(c);
 	c->src_wait = 0;
 	c->interim = 0;
 	c->head_only = 0;
@@ -261,6 +262,7 @@ static void request_start(struct conn *c, size_t hlen)
 	 * configuration; on an address no longer served it is the last. */
 	if (adopt(c) < 0)
 		c->keep_alive = 0;
+	conn_real_ip(c);
 	c->head_only = rq->method_id == METHOD_HEAD;
 	c->body_left = rq->framing == FRAMING_LENGTH ? rq->content_length : 0;
 	c->body_done = rq->framing == FRAMING_NONE ||

@@ -390,6 +390,17 @@ static const struct err_case err_cases[] = {
 	{ __LINE__, "server {\n location / {\n  events epoll;\n }\n}\n",
 	  AT(3) "\"events\" directive is not allowed here" },
 	{ __LINE__, "events { }\n", AT(1) "directive \"events\" is not terminated by \";\"" },
+	{ __LINE__, "set_real_ip_from 10.0.0.0/33;\n",
+	  AT(1) "invalid address or network \"10.0.0.0/33\" in \"set_real_ip_from\" directive" },
+	{ __LINE__, "\nset_real_ip_from example.com;\n",
+	  AT(2) "invalid address or network \"example.com\" in \"set_real_ip_from\" directive" },
+	{ __LINE__, "server {\n set_real_ip_from 10.0.0.0/8;\n}\n",
+	  AT(2) "\"set_real_ip_from\" directive is not allowed here" },
+	{ __LINE__, "real_ip_header Forwarded;\n",
+	  AT(1) "invalid value \"Forwarded\" in \"real_ip_header\" directive, "
+	  "it must be \"X-Real-IP\" or \"X-Forwarded-For\"" },
+	{ __LINE__, "real_ip_header X-Real-IP;\nreal_ip_header X-Real-IP;\n",
+	  AT(2) "\"real_ip_header\" directive is duplicate" },
 	{ __LINE__, "worker_processes 0;\n",
 	  AT(1) "invalid value \"0\" in \"worker_processes\" directive" },
 	{ __LINE__, "\nworker_processes 1025;\n",
@@ -1299,6 +1310,20 @@ static void test_logs_and_limits(void **state)
 	cf = OK("server {}\n");
 	assert_int_equal(cf->events, LOOP_EPOLL); /* the default on Linux */
 	assert_int_equal(cf->worker_processes, 1); /* one process, no fork */
+	assert_int_equal(cf->nreal_ip_from, 0);
+	assert_int_equal(cf->real_ip_header, REALIP_X_REAL_IP);
+	config_free(cf);
+
+	cf = OK("set_real_ip_from 10.0.0.0/8;\nset_real_ip_from ::1;\n"
+		"real_ip_header x-forwarded-for;\nserver {}\n");
+	assert_int_equal(cf->nreal_ip_from, 2);
+	assert_int_equal(cf->real_ip_from[0].bits, 8);
+	assert_int_equal(cf->real_ip_from[1].bits, 128);
+	assert_int_equal(cf->real_ip_from[1].net.v6, 1);
+	assert_int_equal(cf->real_ip_header, REALIP_X_FORWARDED_FOR);
+	config_free(cf);
+	cf = OK("real_ip_header X-Real-IP;\nserver {}\n");
+	assert_int_equal(cf->real_ip_header, REALIP_X_REAL_IP);
 	config_free(cf);
 
 	cf = OK("worker_processes 4;\nserver {}\n");
