@@ -112,6 +112,9 @@ struct config {
 	struct realip_cidr *real_ip_from; /* `set_real_ip_from CIDR;` lines (nginx realip) */
 	size_t nreal_ip_from;
 	enum realip_header real_ip_header; /* `real_ip_header`, default X-Real-IP */
+	unsigned fcache_max;         /* `open_file_cache max=N valid=T|off;` (nginx's name):
+				      * entries, 0 = off; default 1000 */
+	uint64_t fcache_valid_ms;    /* how long an entry is trusted; default 1000 */
 	char *pid;                   /* `pid PATH;` absolute file for the process id, NULL if none */
 	char *path;                  /* the main configuration file as given */
 };

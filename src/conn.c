@@ -25,6 +25,7 @@
 #define RECLAIM_LOG_MS 1000   /* reclaims closer than this log one line */
 #define BODY_READ_MIN 16384   /* free room a body read wants in the input buffer */
 #define DROP_BUF 4096         /* bytes dropped per read while lingering */
+#define CONN_SPARE_MAX 64     /* freed connection structs kept for reuse */
 
 static void conn_event(struct loop *lp, int fd, short re, void *ctx);
 static void step(struct conn *c);
@@ -60,7 +61,8 @@ static int adopt(struct conn *c)
 
 	if (c->gen == sv->gen)
 		return 0;
-	def = route_server(sv->gen->cf, c->laddr, c->lport, (struct slice){ "", 0 });
+	def = route_server(sv->gen->cf, conn_route_addr(c, sv->gen->cf), c->lport,
+			   (struct slice){ "", 0 });
 	if (def == NULL)
 		return -1;
 	server_gen_put(sv, c->gen);
@@ -123,6 +125,26 @@ static void interest(struct conn *c)
 	loop_set(c->sv->lp, c->fd, ev);
 }
 
+uint32_t conn_laddr(struct conn *c)
+{
+	struct sockaddr_in la;
+	socklen_t ll = sizeof(la);
+
+	if (!c->laddr_known && c->fd >= 0) {
+		if (getsockname(c->fd, (struct sockaddr *)&la, &ll) == 0 && la.sin_family == AF_INET)
+			c->laddr = ntohl(la.sin_addr.s_addr);
+		c->laddr_known = 1;
+	}
+	return c->laddr;
+}
+
+uint32_t conn_route_addr(struct conn *c, const struct config *cf)
+{
+	if (c->laddr_known || !route_port_has_addr(cf, c->lport))
+		return c->laddr;
+	return conn_laddr(c);
+}
+
 /* At the connection cap: closes the connection that has been idle on
  * keep-alive the longest (never one with a request begun), as nginx does
  * when it runs out of connections.  Returns 1 when one was closed. */
@@ -150,16 +172,33 @@ static int reclaim_idle(struct server *sv)
 static int conn_new(struct listener *ls, int cfd, const struct sockaddr_in *sa)
 {
 	struct server *sv = ls->sv;
-	struct sockaddr_in la;
-	socklen_t ll = sizeof(la);
-	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c = sv->spare;
+	char *in, *out;
 	int one = 1;
 
-	if (c != NULL)
+	if (c != NULL) {
+		sv->spare = c->next_free;
+		sv->nspare--;
+		in = c->in;
+		out = c->out.p;
+		memset(c, 0, sizeof(*c));
+		c->in = in;
+		if (out != NULL)
+			c->out = (struct obuf){ .p = out, .cap = OUT_BUF_SIZE };
+	} else {
+		c = calloc(1, sizeof(*c));
+	}
+	if (c != NULL && c->in == NULL)
 		c->in = malloc(IN_BUF_INIT);
-	if (c == NULL || c->in == NULL || loop_add(sv->lp, cfd, POLLIN, conn_event, c) < 0) {
-		if (c != NULL)
+	/* Tracked: on epoll, registered once (edge-triggered) and interest
+	 * changes cost no system call; every short read or write below
+	 * says so with loop_unready(). */
+	if (c == NULL || c->in == NULL ||
+	    loop_add_tracked(sv->lp, cfd, POLLIN, conn_event, c) < 0) {
+		if (c != NULL) {
 			free(c->in);
+			free(c->out.p);
+		}
 		free(c);
 		close(cfd);
 		return -1;
@@ -173,13 +212,11 @@ static int conn_new(struct listener *ls, int cfd, const struct sockaddr_in *sa)
 	inet_ntop(AF_INET, &sa->sin_addr, c->peer, sizeof(c->peer));
 	c->peer_port = ntohs(sa->sin_port);
 	c->proxy_wait = ls->proxy_protocol;
-	if (getsockname(cfd, (struct sockaddr *)&la, &ll) == 0) {
-		c->laddr = ntohl(la.sin_addr.s_addr);
-		c->lport = ntohs(la.sin_port);
-	} else {
-		c->laddr = ls->addr;
-		c->lport = ls->port;
-	}
+	/* The listener's address, unless it is the wildcard: then the
+	 * kernel is asked when (and if) the address is needed. */
+	c->laddr = ls->addr;
+	c->lport = ls->port;
+	c->laddr_known = ls->addr != 0;
 	c->next = sv->conns;
 	if (sv->conns)
 		sv->conns->prev = c;
@@ -276,6 +313,44 @@ static void request_start(struct conn *c, size_t hlen)
 	log_keep_request(c);
 }
 
+void conn_free(struct conn *c)
+{
+	struct server *sv = c->sv;
+
+	server_gen_put(sv, c->gen);
+	c->gen = NULL;
+	if (c->in_cap != IN_BUF_INIT) { /* grown for a body: not kept */
+		free(c->in);
+		c->in = NULL;
+	}
+	if (c->out.cap != OUT_BUF_SIZE) {
+		free(c->out.p);
+		c->out.p = NULL;
+	}
+	if (sv->nspare >= CONN_SPARE_MAX) {
+		free(c->in);
+		free(c->out.p);
+		free(c);
+		return;
+	}
+	c->next_free = sv->spare;
+	sv->spare = c;
+	sv->nspare++;
+}
+
+void conn_free_spares(struct server *sv)
+{
+	while (sv->spare != NULL) {
+		struct conn *c = sv->spare;
+
+		sv->spare = c->next_free;
+		free(c->in);
+		free(c->out.p);
+		free(c);
+	}
+	sv->nspare = 0;
+}
+
 void conn_close(struct conn *c)
 {
 	struct server *sv = c->sv;
@@ -286,7 +361,7 @@ void conn_close(struct conn *c)
 		c->sink->abort(c);
 	request_reset(c);
 	c->state = CONN_CLOSE;
-	loop_del(sv->lp, c->fd);
+	loop_del_closing(sv->lp, c->fd);
 	close(c->fd);
 	c->fd = -1;
 	if (c->prev)
@@ -451,14 +526,21 @@ static int write_out(struct conn *c)
 		if (!c->can_write)
 			return 0; /* wait for poll() to report POLLOUT */
 		n = write(c->fd, c->out.p + c->out_off, c->out.len - c->out_off);
-		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				return -1;
+			if (errno != EINTR)
+				loop_unready(c->sv->lp, c->fd, POLLOUT);
+			c->can_write = 0;
+			return 0;
+		}
 		c->out_off += (size_t)n;
 		c->sent += (uint64_t)n;
 		set_deadline(c, conn_conf(c)->send_timeout_ms);
 		/* A short write means the socket is full: come back on the
 		 * next POLLOUT. */
 		if (c->out_off < c->out.len) {
+			loop_unready(c->sv->lp, c->fd, POLLOUT);
 			c->can_write = 0;
 			return 0;
 		}
@@ -645,6 +727,11 @@ static int fill_in(struct conn *c)
 		return r;
 	}
 	n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+	/* A short read took all there was (stream socket); the next bytes
+	 * are reported anew. */
+	if ((n >= 0 && (size_t)n < c->in_cap - c->in_len) ||
+	    (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))
+		loop_unready(c->sv->lp, c->fd, POLLIN);
 	if (n > 0) {
 		/* The first byte of a request starts its head timeout. */
 		if (c->state == CONN_READ_HEAD && c->in_len == 0)
@@ -680,6 +767,8 @@ static void conn_event(struct loop *lp, int fd, short re, void *ctx)
 		char drop[DROP_BUF];
 		ssize_t n = read(c->fd, drop, sizeof(drop));
 
+		if ((n > 0 && (size_t)n < sizeof(drop)) || (n < 0 && errno == EAGAIN))
+			loop_unready(c->sv->lp, c->fd, POLLIN);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 			conn_close(c);
 		return;
