@@ -23,7 +23,7 @@ AUNITBINS := $(UNITSRCS:unit/%.c=build/asan/unit/%)
 
 .PHONY: all ci clean fclean re run test deps unit pytest asan asan-unit asan-pytest \
 	unit-build fuzz fuzz-build fuzz-replay fuzz-afl oss-fuzz-check conformance \
-	conformance-compare postman pytest-poll install uninstall
+	conformance-compare postman pytest-poll install uninstall cluster-test
 
 all: $(NAME)
 
@@ -81,6 +81,13 @@ asan-pytest: $(NAME)-asan
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=23 \
 		$(PYTEST) $(PYTEST_ARGS) pytests
+
+# Three instances behind Debian's HAProxy (deploy/haproxy/haproxy.cfg):
+# pytests/test_cluster.py alone, its figures printed.  The same test runs
+# in every pytest pass of `make test` (ci/deps.sh installs haproxy).
+cluster-test: $(NAME)
+	@WEBSERV_EXTRA_PKGS=haproxy bash ci/deps.sh
+	WEBSERV_BIN=$(CURDIR)/$(NAME) $(PYTEST) $(PYTEST_ARGS) -s pytests/test_cluster.py
 
 # Everything: unit tests, the end-to-end suite on the default event
 # backend (epoll on Linux) and on poll(), unit tests and suite again under

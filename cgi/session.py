@@ -14,7 +14,10 @@
 Session directory: $SESSION_DIR if set; else `sessions/` next to this
 script if that directory exists (the test suite creates one, since a CGI
 cannot be given extra environment variables by the server); else
-/tmp/webserv-sessions (created on first use).
+/tmp/webserv-sessions (created on first use).  Several webserv instances
+share sessions when that directory is the same for all (a symbolic link
+`sessions` to a shared directory): each write goes to a temporary file
+of its own that is renamed over the session file.
 """
 
 import html
@@ -23,6 +26,7 @@ import os
 import re
 import secrets
 import sys
+import tempfile
 import time
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qsl, quote
@@ -61,10 +65,20 @@ def load(sid):
 
 
 def save(sid, data):
-	tmp = path_of(sid) + ".tmp"
-	with open(tmp, "w", encoding="utf-8") as f:
-		json.dump(data, f)
-	os.replace(tmp, path_of(sid))
+	# A temporary file of its own, then rename(): a reader (on any
+	# instance sharing the directory) sees the old or the new session,
+	# never half of one, and two writers never share a temporary.
+	fd, tmp = tempfile.mkstemp(dir=DIR, prefix="." + sid + ".", suffix=".tmp")
+	try:
+		with os.fdopen(fd, "w", encoding="utf-8") as f:
+			json.dump(data, f)
+		os.replace(tmp, path_of(sid))
+	except BaseException:
+		try:
+			os.unlink(tmp)
+		except OSError:
+			pass
+		raise
 
 
 def cookie_sid():

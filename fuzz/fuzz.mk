@@ -12,7 +12,7 @@
 #   make oss-fuzz-check             fuzz/oss-fuzz/build.sh as OSS-Fuzz runs it, each fuzzer briefly
 
 FUZZ_HARNESSES := request request_portable chunked uri range cgi_head multipart config route \
-	differential
+	differential proxy
 
 # Sources of each harness (src/slice.c is added to all).
 FUZZ_SRC_request   := src/request.c
@@ -24,9 +24,10 @@ FUZZ_SRC_uri       := src/uri.c
 FUZZ_SRC_range     := src/range.c
 FUZZ_SRC_cgi_head  := src/cgi_head.c
 FUZZ_SRC_multipart := src/multipart.c
-FUZZ_SRC_config    := src/config.c
-FUZZ_SRC_route     := src/route.c src/config.c src/uri.c
+FUZZ_SRC_config    := src/config.c src/realip.c
+FUZZ_SRC_route     := src/route.c src/config.c src/uri.c src/realip.c
 FUZZ_SRC_differential := src/request.c src/chunked.c src/uri.c
+FUZZ_SRC_proxy     := src/proxy.c
 
 # Libraries linked into one harness only (never into webserv): the
 # differential harness's second parser, Debian's libhttp-parser-dev.
@@ -38,6 +39,7 @@ FUZZ_OPT_request_portable := -max_len=36000
 FUZZ_OPT_cgi_head  := -max_len=20000
 FUZZ_OPT_multipart := -max_len=12000
 FUZZ_OPT_differential := -max_len=36000
+FUZZ_OPT_proxy     := -max_len=4200
 
 FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 20

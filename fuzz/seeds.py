@@ -151,6 +151,14 @@ EXTRA = {
         b'Content-Disposition: form-data; name="f"; filename*=UTF-8\'\'%C3%A9.txt\r\n'
         b'\r\n\r\n--a b\r\r\n--a b--',
     ],
+    'proxy': [
+        b'PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\nGET / HTTP/1.1\r\n'
+        b'Host: 192.168.0.11\r\n\r\n',
+        b'\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c\xac\x13\x00\x01\xac\x13\x00\x03'
+        b'\xa6\x52\x00\x50GET / HTTP/1.1\r\nHost: localhost:8080\r\n\r\n',
+        b'\r\n\r\n\0\r\nQUIT\n\x21\x31\x00\xd8' + b'/tmp/a.sock'.ljust(108, b'\0')
+        + b'/tmp/b.sock'.ljust(108, b'\0'),
+    ],
     'config': [
         b'include a.conf;\n\0server {\n listen 80;\n root /srv;\n}\n',
         b'include srv.conf;\nserver { listen 81; }\n',
@@ -203,7 +211,7 @@ def write(outdir, name, seeds):
 
 def main():
     out = sys.argv[1]
-    for m in ('request', 'chunked', 'uri', 'range', 'cgi_head', 'config'):
+    for m in ('request', 'chunked', 'uri', 'range', 'cgi_head', 'config', 'proxy'):
         p = f'unit/test_{m}.c'
         if os.path.exists(p):
             seeds = [r for r in string_runs(p) if r]

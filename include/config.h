@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "loop.h"
+#include "realip.h"
 
 /* Method bits for allow_methods. */
 enum {
@@ -80,6 +81,7 @@ struct loc_conf {
 struct listen_addr {
 	uint32_t addr;
 	uint16_t port;
+	int proxy_protocol;  /* `listen ADDR proxy_protocol;`: a PROXY header comes first */
 };
 
 struct server_conf {
@@ -105,6 +107,12 @@ struct config {
 				      * server uses 16 per online core */
 	enum loop_backend events;    /* `events poll|epoll;` (extension), default
 				      * LOOP_DEFAULT (epoll on Linux) */
+	unsigned worker_processes;   /* `worker_processes N|auto;` (extension): 1 (default)
+				      * serves in one process; N > 1 forks N workers
+				      * (master.c); 0 = auto, one per online core */
+	struct realip_cidr *real_ip_from; /* `set_real_ip_from CIDR;` lines (nginx realip) */
+	size_t nreal_ip_from;
+	enum realip_header real_ip_header; /* `real_ip_header`, default X-Real-IP */
 	unsigned fcache_max;         /* `open_file_cache max=N valid=T|off;` (nginx's name):
 				      * entries, 0 = off; default 1000 */
 	uint64_t fcache_valid_ms;    /* how long an entry is trusted; default 1000 */
@@ -132,6 +140,9 @@ struct config_io {
 
 /* Longest NAME of `charset NAME;`. */
 #define CHARSET_MAX 40
+
+/* Bound of `worker_processes N`. */
+#define WORKERS_MAX 1024
 
 /* Room for any error message of config_parse/config_load: a file name,
  * a path and the word it was resolved from, each up to 4 KiB. */

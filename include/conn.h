@@ -94,6 +94,10 @@ struct conn {
 	enum conn_state state;
 	char peer[48];            /* remote address text */
 	uint16_t peer_port;
+	int proxy_wait;           /* a PROXY protocol header must come first (conn_proxy.c) */
+	int peer_saved;           /* peer_own holds the connection's own peer (set_real_ip_from) */
+	char peer_own[48];        /* peer before a forwarding header named the request's client */
+	uint16_t peer_own_port;
 	uint32_t laddr;           /* local address the client connected to (host order);
 				   * read it with conn_laddr() (a wildcard listener's is
 				   * asked from the kernel on first use) */

@@ -34,6 +34,7 @@ struct listener {
 	int fd;
 	uint32_t addr; /* host byte order */
 	uint16_t port;
+	int proxy_protocol;            /* a PROXY protocol header comes first on its connections */
 	const struct server_conf *def; /* default server: timeouts before routing */
 	struct server *sv;
 };
@@ -74,7 +75,8 @@ uint64_t clock_ms(void);
 /* Installs the handlers of SIGINT/SIGTERM (stop), SIGQUIT (graceful
  * stop), SIGHUP (reload), SIGUSR1 (reopen the logs) and SIGCHLD (they
  * set a flag and wake poll() through a self-pipe) and ignores SIGPIPE.
- * 0 or -1. */
+ * Called again (in a forked worker) it makes a new self-pipe and clears
+ * the flags.  0 or -1. */
 int server_signals(void);
 /* Opens the error log of cf (path, "stderr" or "stdout").  The
  * descriptor, or -1 with errno set. */
@@ -95,6 +97,14 @@ void server_free(struct server *sv);
 /* Binds one listening socket per distinct HOST:PORT of sv->cf.  Returns
  * 0, or -1 with a message in err. */
 int server_listen(struct server *sv, char *err, size_t errlen);
+/* The configuration read again (sv->load on sv->conf_path): an invalid
+ * one is logged and the old one stays (-1); else listeners on addresses
+ * that stay are kept, new ones bound, removed ones closed, and the new
+ * configuration becomes current (0). */
+int server_reload(struct server *sv);
+/* Every log file of every live generation opened again under its name
+ * (logrotate); descriptors keep their numbers. */
+void server_reopen_logs(struct server *sv);
 /* Watches the listeners and runs the loop until a stop signal and the
  * end of the in-flight exchanges (SIGINT/SIGTERM: within a grace
  * period; SIGQUIT: bounded by the usual timeouts only).  SIGHUP

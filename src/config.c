@@ -920,6 +920,7 @@ static int set_server(struct parser *P, struct lexer *lx, struct block *b,
 			return oom(P, lx, v[0].line);
 		s.listens[0].addr = 0;
 		s.listens[0].port = 80;
+		s.listens[0].proxy_protocol = 0;
 		s.nlistens = 1;
 	}
 	sv = agrow(P->mem, cf->servers, cf->nservers, sizeof(*sv));
@@ -1061,11 +1062,19 @@ static int set_listen(struct parser *P, struct lexer *lx, struct block *b,
 	uint64_t p;
 
 	(void)d;
-	(void)n;
 	if (parse_u64(port, strlen(port), &p) < 0 || p < 1 || p > 65535)
 		return error_at(P, lx->file, v[1].line, "invalid port in \"%s\"", SHOW(tb, s));
 	la.port = (uint16_t)p;
 	la.addr = 0;
+	la.proxy_protocol = 0;
+	/* Parameters after the address (nginx's listen ... proxy_protocol). */
+	for (size_t i = 2; i < n; i++) {
+		if (strcmp(v[i].s, "proxy_protocol") != 0)
+			return error_at(P, lx->file, v[i].line,
+					"invalid parameter \"%s\" in \"listen\" directive",
+					SHOW(tb, v[i].s));
+		la.proxy_protocol = 1;
+	}
 	if (colon) {
 		size_t hl = (size_t)(colon - s);
 
@@ -1466,6 +1475,68 @@ static int set_events(struct parser *P, struct lexer *lx, struct block *b,
 	return 0;
 }
 
+/* `worker_processes N|auto;`: processes serving the listeners (master.c);
+ * auto is stored as 0 and resolved to the online cores by the server
+ * (the parser asks nothing of the system). */
+static int set_workers(struct parser *P, struct lexer *lx, struct block *b,
+		       const struct directive *d, const struct tok *v, size_t n)
+{
+	uint64_t x;
+
+	(void)b;
+	(void)n;
+	if (strcmp(v[1].s, "auto") == 0) {
+		P->cf->worker_processes = 0;
+		return 0;
+	}
+	if (count_arg(P, lx, d, v, WORKERS_MAX, &x) < 0)
+		return -1;
+	P->cf->worker_processes = (unsigned)x;
+	return 0;
+}
+
+/* `set_real_ip_from CIDR;`: a network whose forwarding headers are
+ * believed (realip.c). */
+static int set_real_ip_from(struct parser *P, struct lexer *lx, struct block *b,
+			    const struct directive *d, const struct tok *v, size_t n)
+{
+	char tb[SHOW_BUF];
+	struct realip_cidr net, *set;
+
+	(void)b;
+	(void)n;
+	if (realip_cidr_parse(v[1].s, v[1].len, &net) < 0)
+		return error_at(P, lx->file, v[1].line,
+				"invalid address or network \"%s\" in \"%s\" directive",
+				SHOW(tb, v[1].s), d->name);
+	set = agrow(P->mem, P->cf->real_ip_from, P->cf->nreal_ip_from, sizeof(*set));
+	if (!set)
+		return oom(P, lx, v[1].line);
+	P->cf->real_ip_from = set;
+	set[P->cf->nreal_ip_from++] = net;
+	return 0;
+}
+
+/* `real_ip_header X-Real-IP|X-Forwarded-For;` */
+static int set_real_ip_header(struct parser *P, struct lexer *lx, struct block *b,
+			      const struct directive *d, const struct tok *v, size_t n)
+{
+	char tb[SHOW_BUF];
+
+	(void)b;
+	(void)n;
+	if (strcasecmp(v[1].s, "X-Real-IP") == 0)
+		P->cf->real_ip_header = REALIP_X_REAL_IP;
+	else if (strcasecmp(v[1].s, "X-Forwarded-For") == 0)
+		P->cf->real_ip_header = REALIP_X_FORWARDED_FOR;
+	else
+		return error_at(P, lx->file, v[1].line,
+				"invalid value \"%s\" in \"%s\" directive, "
+				"it must be \"X-Real-IP\" or \"X-Forwarded-For\"",
+				SHOW(tb, v[1].s), d->name);
+	return 0;
+}
+
 /* `open_file_cache off;` or `open_file_cache max=N [valid=TIME];`: the
  * open-file cache of static files (nginx's names).  valid defaults to
  * DEF_FCACHE_VALID_MS and may be 0 (nothing is kept). */
@@ -1508,7 +1579,7 @@ static const struct directive directives[] = {
 	{ "location", CTX_SRV, 1, 2, D_BLOCK | D_MULTI, set_location, 0 },
 	{ "types", CTX_MAIN | CTX_SRV, 0, 0, D_BLOCK | D_MULTI, set_types, 0 },
 	{ "include", CTX_HTTP | CTX_TYPES, 1, 1, D_MULTI, set_include, 0 },
-	{ "listen", CTX_SRV, 1, 1, D_MULTI, set_listen, 0 },
+	{ "listen", CTX_SRV, 1, 2, D_MULTI, set_listen, 0 },
 	{ "server_name", CTX_SRV, 1, ARGS_ANY, D_MULTI, set_server_name, 0 },
 	{ "root", CTX_HTTP, 1, 1, 0, set_dir, offsetof(struct loc_conf, root) },
 	{ "alias", CTX_LOC, 1, 1, 0, set_dir, offsetof(struct loc_conf, alias) },
@@ -1541,6 +1612,9 @@ static const struct directive directives[] = {
 	{ "cgi_max_processes", CTX_MAIN, 1, 1, 0, set_main_count,
 	  offsetof(struct config, cgi_max_processes) },
 	{ "events", CTX_MAIN, 1, 1, 0, set_events, 0 },
+	{ "worker_processes", CTX_MAIN, 1, 1, 0, set_workers, 0 },
+	{ "set_real_ip_from", CTX_MAIN, 1, 1, D_MULTI, set_real_ip_from, 0 },
+	{ "real_ip_header", CTX_MAIN, 1, 1, 0, set_real_ip_header, 0 },
 	{ "open_file_cache", CTX_MAIN, 1, 2, 0, set_open_file_cache, 0 },
 	{ "upload_max_files", CTX_HTTP, 1, 1, 0, set_max_files, 0 },
 	{ "disable_symlinks", CTX_HTTP, 1, 1, 0, set_flag,
@@ -1648,6 +1722,8 @@ static int finish(struct parser *P, const struct lexer *lx)
 		cf->max_connections = DEF_MAX_CONN;
 	if (!(P->top.seen & dir_bit("events")))
 		cf->events = LOOP_DEFAULT;
+	if (!(P->top.seen & dir_bit("worker_processes")))
+		cf->worker_processes = 1;
 	if (!(P->top.seen & dir_bit("open_file_cache"))) {
 		cf->fcache_max = DEF_FCACHE_MAX;
 		cf->fcache_valid_ms = DEF_FCACHE_VALID_MS;

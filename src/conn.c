@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "conn_proxy.h"
 #include "http.h"
 #include "log.h"
 #include "reply.h"
@@ -210,6 +211,7 @@ static int conn_new(struct listener *ls, int cfd, const struct sockaddr_in *sa)
 	c->in_cap = IN_BUF_INIT;
 	inet_ntop(AF_INET, &sa->sin_addr, c->peer, sizeof(c->peer));
 	c->peer_port = ntohs(sa->sin_port);
+	c->proxy_wait = ls->proxy_protocol;
 	/* The listener's address, unless it is the wildcard: then the
 	 * kernel is asked when (and if) the address is needed. */
 	c->laddr = ls->addr;
@@ -271,6 +273,7 @@ void conn_accept(struct loop *lp, int fd, short re, void *ctx)
 static void request_reset(struct conn *c)
 {
 	http_request_free(c);
+	conn_real_ip_reset(c);
 	c->src_wait = 0;
 	c->interim = 0;
 	c->head_only = 0;
@@ -296,6 +299,7 @@ static void request_start(struct conn *c, size_t hlen)
 	 * configuration; on an address no longer served it is the last. */
 	if (adopt(c) < 0)
 		c->keep_alive = 0;
+	conn_real_ip(c);
 	c->head_only = rq->method_id == METHOD_HEAD;
 	c->body_left = rq->framing == FRAMING_LENGTH ? rq->content_length : 0;
 	c->body_done = rq->framing == FRAMING_NONE ||
@@ -587,6 +591,10 @@ static int read_head(struct conn *c)
 
 	if (c->in_len == 0)
 		return 0;
+	if (c->proxy_wait && (r = conn_proxy_header(c)) <= 0)
+		return r < 0; /* more needed, or closed */
+	if (c->in_len == 0)
+		return 0;
 	/* Only the bytes new since the last read are scanned. */
 	r = request_parse_resume(&c->scan, c->in, c->in_len, &c->req);
 	if (r == -2)
@@ -789,6 +797,10 @@ static void on_timeout(struct conn *c)
 {
 	switch (c->state) {
 	case CONN_READ_HEAD:
+		if (c->proxy_wait) {
+			conn_proxy_timeout(c);
+			return;
+		}
 		if (c->in_len == 0) { /* idle: close silently */
 			conn_close(c);
 			return;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "log.h"
+#include "master.h"
 #include "upload.h"
 #include "version.h"
 
@@ -441,7 +442,11 @@ int main(int argc, char **argv)
 			goto out;
 		pid_written = 1;
 	}
-	server_run(&sv);
+	/* worker_processes > 1: a master and its workers (master.c). */
+	if (master_workers(sv.cf) > 1)
+		master_run(&sv, sv.cf->events);
+	else
+		server_run(&sv);
 	status = 0;
 out:
 	/* The pid file named at start-up is the one removed. */

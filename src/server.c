@@ -87,6 +87,13 @@ int server_signals(void)
 
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* Called again in a forked worker: a pipe and flags of its own. */
+	if (wake_pipe[0] >= 0) {
+		close(wake_pipe[0]);
+		close(wake_pipe[1]);
+		wake_pipe[0] = wake_pipe[1] = -1;
+	}
+	got_stop = got_quit = got_reload = got_reopen = got_chld = 0;
 	if (pipe2(wake_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
 		return -1;
 	sa.sa_handler = on_signal;
@@ -167,6 +174,15 @@ static struct listener *plan(struct server *sv, const struct config *cf, size_t 
 			ls[(*n)++] = (struct listener){ .fd = -1, .addr = la->addr, .port = la->port,
 							.def = &cf->servers[i], .sv = sv };
 		}
+	/* A socket expects the PROXY header when any listen it serves says so. */
+	for (size_t k = 0; k < *n; k++)
+		for (size_t i = 0; i < cf->nservers; i++)
+			for (size_t j = 0; j < cf->servers[i].nlistens; j++) {
+				const struct listen_addr *la = &cf->servers[i].listens[j];
+
+				if (la->port == ls[k].port && (ls[k].addr == 0 || la->addr == ls[k].addr))
+					ls[k].proxy_protocol |= la->proxy_protocol;
+			}
 	return ls;
 }
 
@@ -332,7 +348,7 @@ static void reopen_onto(const char *path, int fd)
 
 /* SIGUSR1: every log file of every live generation is opened again
  * under its name; descriptors keep their numbers. */
-static void reopen_logs(struct server *sv)
+void server_reopen_logs(struct server *sv)
 {
 	if (sv->error_fd > 2)
 		reopen_onto(sv->cf->error_log, sv->error_fd);
@@ -348,7 +364,7 @@ static void reopen_logs(struct server *sv)
  * open (no refused connection), new ones are bound, removed ones are
  * closed; new exchanges run under the new configuration while those in
  * flight finish under the one they started with. */
-static void reload(struct server *sv)
+int server_reload(struct server *sv)
 {
 	char err[CONFIG_ERR_MAX];
 	struct config *cf = sv->load(sv->conf_path, err, sizeof(err));
@@ -357,13 +373,13 @@ static void reload(struct server *sv)
 
 	if (cf == NULL) {
 		log_error("reload failed, configuration kept: %s", err);
-		return;
+		return -1;
 	}
 	ls = plan(sv, cf, &n);
 	if (ls == NULL) {
 		log_error("reload failed, configuration kept: out of memory");
 		config_free(cf);
-		return;
+		return -1;
 	}
 	for (size_t k = 0; k < n; k++) {
 		for (size_t i = 0; i < sv->nls && ls[k].fd < 0; i++)
@@ -398,7 +414,7 @@ static void reload(struct server *sv)
 		loop_add(sv->lp, ls[k].fd, sv->accepting ? POLLIN : 0, conn_accept, &ls[k]);
 	server_caps(sv);
 	log_error("configuration reloaded, %zu listening socket(s)", sv->nls);
-	return;
+	return 0;
 undo:
 	/* Close only what this attempt bound. */
 	for (size_t k = 0; k < n; k++) {
@@ -411,6 +427,7 @@ undo:
 	}
 	free(ls);
 	config_free(cf);
+	return -1;
 }
 
 void server_free(struct server *sv)
@@ -493,12 +510,12 @@ void server_run(struct server *sv)
 			begin_stop(sv, 1);
 		if (got_reopen) {
 			got_reopen = 0;
-			reopen_logs(sv);
+			server_reopen_logs(sv);
 		}
 		if (got_reload) {
 			got_reload = 0;
 			if (!sv->stopping)
-				reload(sv);
+				server_reload(sv);
 		}
 		if (got_chld) {
 			got_chld = 0;

@@ -215,7 +215,11 @@ static const struct err_case err_cases[] = {
 	/* arity */
 	{ __LINE__, "server x {\n}\n", AT(1) "invalid number of arguments in \"server\" directive" },
 	{ __LINE__, "server {\n listen;\n}\n", AT(2) "invalid number of arguments in \"listen\" directive" },
-	{ __LINE__, "server {\n listen 80 81;\n}\n", AT(2) "invalid number of arguments in \"listen\" directive" },
+	{ __LINE__, "server {\n listen 80 81;\n}\n", AT(2) "invalid parameter \"81\" in \"listen\" directive" },
+	{ __LINE__, "server {\n listen 80 proxy_protocol x;\n}\n",
+	  AT(2) "invalid number of arguments in \"listen\" directive" },
+	{ __LINE__, "server {\n listen 80\n  PROXY_PROTOCOL;\n}\n",
+	  AT(3) "invalid parameter \"PROXY_PROTOCOL\" in \"listen\" directive" },
 	{ __LINE__, "server {\n root;\n}", AT(2) "invalid number of arguments in \"root\" directive" },
 	{ __LINE__, "server {\n root /a /b;\n}", AT(2) "invalid number of arguments in \"root\" directive" },
 	{ __LINE__, "server {\n server_name;\n}", AT(2) "invalid number of arguments in \"server_name\" directive" },
@@ -386,6 +390,31 @@ static const struct err_case err_cases[] = {
 	{ __LINE__, "server {\n location / {\n  events epoll;\n }\n}\n",
 	  AT(3) "\"events\" directive is not allowed here" },
 	{ __LINE__, "events { }\n", AT(1) "directive \"events\" is not terminated by \";\"" },
+	{ __LINE__, "set_real_ip_from 10.0.0.0/33;\n",
+	  AT(1) "invalid address or network \"10.0.0.0/33\" in \"set_real_ip_from\" directive" },
+	{ __LINE__, "\nset_real_ip_from example.com;\n",
+	  AT(2) "invalid address or network \"example.com\" in \"set_real_ip_from\" directive" },
+	{ __LINE__, "server {\n set_real_ip_from 10.0.0.0/8;\n}\n",
+	  AT(2) "\"set_real_ip_from\" directive is not allowed here" },
+	{ __LINE__, "real_ip_header Forwarded;\n",
+	  AT(1) "invalid value \"Forwarded\" in \"real_ip_header\" directive, "
+	  "it must be \"X-Real-IP\" or \"X-Forwarded-For\"" },
+	{ __LINE__, "real_ip_header X-Real-IP;\nreal_ip_header X-Real-IP;\n",
+	  AT(2) "\"real_ip_header\" directive is duplicate" },
+	{ __LINE__, "worker_processes 0;\n",
+	  AT(1) "invalid value \"0\" in \"worker_processes\" directive" },
+	{ __LINE__, "\nworker_processes 1025;\n",
+	  AT(2) "invalid value \"1025\" in \"worker_processes\" directive" },
+	{ __LINE__, "worker_processes -2;\n",
+	  AT(1) "invalid value \"-2\" in \"worker_processes\" directive" },
+	{ __LINE__, "worker_processes Auto;\n",
+	  AT(1) "invalid value \"Auto\" in \"worker_processes\" directive" },
+	{ __LINE__, "worker_processes 2 3;\n",
+	  AT(1) "invalid number of arguments in \"worker_processes\" directive" },
+	{ __LINE__, "worker_processes 2;\nworker_processes 3;\n",
+	  AT(2) "\"worker_processes\" directive is duplicate" },
+	{ __LINE__, "server {\n worker_processes 2;\n}\n",
+	  AT(2) "\"worker_processes\" directive is not allowed here" },
 	{ __LINE__, "server {\n location / {\n  upload_max_files 0;\n }\n}",
 	  AT(3) "invalid value \"0\" in \"upload_max_files\" directive" },
 	{ __LINE__, "server {\n upload_max_files 10k;\n}",
@@ -423,7 +452,7 @@ static const struct err_case err_cases[] = {
 	{ __LINE__, "server { # {\n\n\tfoo;\n}", AT(3) "unknown directive \"foo\"" },
 	{ __LINE__, "server {\n \"foo\" 1;\n}", AT(2) "unknown directive \"foo\"" },
 	{ __LINE__, "server {\n \"\" 1;\n}", AT(2) "unknown directive \"\"" },
-	{ __LINE__, "server {\n listen 80 \"{\";\n}", AT(2) "invalid number of arguments in \"listen\" directive" },
+	{ __LINE__, "server {\n listen 80 \"{\";\n}", AT(2) "invalid parameter \"{\" in \"listen\" directive" },
 	{ __LINE__, "server {\n Listen 80;\n}", AT(2) "unknown directive \"Listen\"" },
 	{ __LINE__, "server {\n foo\x01\x7f;\n}", AT(2) "unknown directive \"foo??\"" },
 	{ __LINE__, "server {\n foooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooo;\n}",
@@ -747,6 +776,13 @@ static void test_listen_many(void **state)
 	assert_int_equal(cf->servers[2].nlistens, 1);
 	assert_int_equal(cf->servers[2].listens[0].addr, 0);
 	assert_int_equal(cf->servers[2].listens[0].port, 80);
+	assert_int_equal(cf->servers[2].listens[0].proxy_protocol, 0);
+	config_free(cf);
+
+	cf = OK("server {\n listen 127.0.0.1:8080 proxy_protocol;\n listen 8081;\n}\n");
+	assert_int_equal(cf->servers[0].listens[0].proxy_protocol, 1);
+	assert_int_equal(cf->servers[0].listens[0].port, 8080);
+	assert_int_equal(cf->servers[0].listens[1].proxy_protocol, 0);
 	config_free(cf);
 }
 
@@ -1282,6 +1318,31 @@ static void test_logs_and_limits(void **state)
 	config_free(cf);
 	cf = OK("server {}\n");
 	assert_int_equal(cf->events, LOOP_EPOLL); /* the default on Linux */
+	assert_int_equal(cf->worker_processes, 1); /* one process, no fork */
+	assert_int_equal(cf->nreal_ip_from, 0);
+	assert_int_equal(cf->real_ip_header, REALIP_X_REAL_IP);
+	config_free(cf);
+
+	cf = OK("set_real_ip_from 10.0.0.0/8;\nset_real_ip_from ::1;\n"
+		"real_ip_header x-forwarded-for;\nserver {}\n");
+	assert_int_equal(cf->nreal_ip_from, 2);
+	assert_int_equal(cf->real_ip_from[0].bits, 8);
+	assert_int_equal(cf->real_ip_from[1].bits, 128);
+	assert_int_equal(cf->real_ip_from[1].net.v6, 1);
+	assert_int_equal(cf->real_ip_header, REALIP_X_FORWARDED_FOR);
+	config_free(cf);
+	cf = OK("real_ip_header X-Real-IP;\nserver {}\n");
+	assert_int_equal(cf->real_ip_header, REALIP_X_REAL_IP);
+	config_free(cf);
+
+	cf = OK("worker_processes 4;\nserver {}\n");
+	assert_int_equal(cf->worker_processes, 4);
+	config_free(cf);
+	cf = OK("server {}\nworker_processes auto;\n");
+	assert_int_equal(cf->worker_processes, 0); /* resolved by the server */
+	config_free(cf);
+	cf = OK("worker_processes 1024;\nserver {}\n");
+	assert_int_equal(cf->worker_processes, 1024);
 	config_free(cf);
 }
 
