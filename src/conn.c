@@ -537,10 +537,11 @@ static int write_out(struct conn *c)
 		c->out_off += (size_t)n;
 		c->sent += (uint64_t)n;
 		set_deadline(c, conn_conf(c)->send_timeout_ms);
-		/* A short write means the socket is full: come back on the
-		 * next POLLOUT. */
+		/* Short: usually the socket is full, but a signal can cut a
+		 * write short too, and then no edge would follow.  Only
+		 * EAGAIN takes the readiness back; this waits for the next
+		 * pass, which tries again. */
 		if (c->out_off < c->out.len) {
-			loop_unready(c->sv->lp, c->fd, POLLOUT);
 			c->can_write = 0;
 			return 0;
 		}

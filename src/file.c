@@ -200,8 +200,9 @@ static enum source_result file_pull(struct conn *c)
 	}
 	if (n == 0) /* the file shrank under us: framing is broken */
 		return SOURCE_FAIL;
-	if ((size_t)n < chunk) /* the socket is full */
-		loop_unready(c->sv->lp, c->fd, POLLOUT);
+	/* A short count is not taken as "full": a signal cuts sendfile()
+	 * short with room left, and no edge would follow.  Only EAGAIN
+	 * takes the readiness back. */
 	c->sent += (uint64_t)n;
 	if (c->file.off < c->file.end)
 		c->can_write = 0; /* one sendfile() per readiness report */
