@@ -52,7 +52,7 @@ struct upload {
 	size_t list_len;
 	char first[UPLOAD_NAME_MAX + 1]; /* first stored file name */
 	int in_file;                /* current multipart part is a file */
-	int skip;                   /* current part is an empty file input: dropped */
+	int skip;                   /* current part has filename="": its data is dropped */
 	char field[UPLOAD_FIELD_MAX + 1];
 	size_t field_len;
 	char field_name[256];
@@ -288,9 +288,9 @@ static int mp_begin(void *ctx, const struct multipart_part *part)
 	int st;
 
 	u->in_file = part->has_filename;
-	/* filename="" with no data is what a browser sends for a file input
-	 * left empty: no file, not an error; the part is skipped (data in
-	 * it would be a file without a name: 400). */
+	/* filename="" is what a browser sends for a file input left empty:
+	 * no file, not an error.  The part is skipped, data and all (its
+	 * bytes still count against the body limit). */
 	u->skip = u->in_file && part->filename[0] == '\0';
 	if (u->skip)
 		return 0;
@@ -317,12 +317,8 @@ static int mp_data(void *ctx, const char *data, size_t len)
 	struct upload *u = c->up;
 	int st;
 
-	if (u->skip) {
-		if (len == 0)
-			return 0;
-		u->err = 400;
-		return -1;
-	}
+	if (u->skip)
+		return 0;
 	if (!u->in_file) {
 		size_t room = UPLOAD_FIELD_MAX - u->field_len;
 
