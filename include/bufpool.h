@@ -5,12 +5,14 @@
  * take their buffers when a request needs them and give them back when
  * they go idle, so an idle connection holds none; a buffer given back
  * is kept for the next taker while its size has fewer than `keep` kept
- * (BUFPOOL_KEEP when 0), else freed.  A zeroed struct is an empty pool. */
+ * (BUFPOOL_KEEP when 0) and fewer than BUFPOOL_KEEP_BYTES in all (at
+ * least one is kept), else freed.  A zeroed struct is an empty pool. */
 
 #include <stddef.h>
 
 #define BUFPOOL_CLASSES 8   /* distinct sizes kept; other sizes pass through to malloc */
 #define BUFPOOL_KEEP 64     /* buffers kept per size by default */
+#define BUFPOOL_KEEP_BYTES (4u << 20) /* bytes kept per size, at most */
 
 struct bufpool_class {
 	size_t size;   /* 0: unused slot */

@@ -50,6 +50,8 @@ void bufpool_put(struct bufpool *bp, void *p, size_t size)
 	/* A size seen for the first time takes a free slot. */
 	if (k == NULL && size >= sizeof(struct link))
 		k = find(bp, 0);
+	if (size > 0 && keep > BUFPOOL_KEEP_BYTES / size)
+		keep = BUFPOOL_KEEP_BYTES / size ? BUFPOOL_KEEP_BYTES / size : 1;
 	if (k == NULL || k->nfree >= keep) {
 		free(p);
 		return;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "bufpool.h"
 #include "http.h"
 #include "log.h"
 #include "reply.h"
@@ -22,11 +23,83 @@
 
 #define LINGER_MS 2000        /* lingering close: how long the client's bytes are dropped */
 #define RECLAIM_LOG_MS 1000   /* reclaims closer than this log one line */
-#define BODY_READ_MIN 16384   /* free room a body read wants in the input buffer */
 #define DROP_BUF 4096         /* bytes dropped per read while lingering */
 
 static void conn_event(struct loop *lp, int fd, short re, void *ctx);
 static void step(struct conn *c);
+
+/* Gives an input or output buffer of cap bytes back: the pooled sizes
+ * to the pool, others (a head that grew, a large listing) to free(). */
+static void put_buf(struct conn *c, void *p, size_t cap)
+{
+	if (cap == IN_BUF_INIT || cap == BODY_BUF_SIZE || cap == OUT_BUF_SIZE)
+		bufpool_put(&c->sv->pool, p, cap);
+	else
+		free(p);
+}
+
+/* Points c's per-request names at the workspace x (or at nothing). */
+static void set_x(struct conn *c, struct conn_x *x)
+{
+	c->x = x;
+	c->req = x ? &x->req : NULL;
+	c->scan = x ? &x->scan : NULL;
+	c->path = x ? x->path : NULL;
+	c->query = x ? x->query : NULL;
+	c->fspath = x ? x->fspath : NULL;
+	c->allow = x ? x->allow : NULL;
+	c->log_line = x ? x->log_line : NULL;
+	c->log_ref = x ? x->log_ref : NULL;
+	c->log_ua = x ? x->log_ua : NULL;
+}
+
+/* A request begins: the workspace and an input buffer from the pool.
+ * 0, or -1 without memory. */
+static int take_bufs(struct conn *c)
+{
+	if (c->x == NULL) {
+		struct conn_x *x = bufpool_get(&c->sv->pool, sizeof(*x));
+
+		if (x == NULL)
+			return -1;
+		memset(&x->req, 0, sizeof(x->req));
+		memset(&x->scan, 0, sizeof(x->scan));
+		x->path[0] = x->query[0] = x->fspath[0] = x->allow[0] = '\0';
+		x->log_line[0] = x->log_ref[0] = x->log_ua[0] = '\0';
+		set_x(c, x);
+	}
+	if (c->in == NULL) {
+		c->in = bufpool_get(&c->sv->pool, IN_BUF_INIT);
+		if (c->in == NULL)
+			return -1;
+		c->in_cap = IN_BUF_INIT;
+		c->in_len = c->pos = c->head_len = 0;
+	}
+	return 0;
+}
+
+/* c is idle with no request byte pending (or ends): its buffers and
+ * workspace go back to the pool, so an idle connection holds only
+ * struct conn. */
+static void drop_bufs(struct conn *c)
+{
+	if (c->in != NULL)
+		put_buf(c, c->in, c->in_cap);
+	c->in = NULL;
+	c->in_len = c->in_cap = c->pos = c->head_len = 0;
+	if (c->out.p != NULL)
+		put_buf(c, c->out.p, c->out.cap);
+	c->out = (struct obuf){ 0 };
+	c->out_off = 0;
+	if (c->x != NULL)
+		bufpool_put(&c->sv->pool, c->x, sizeof(*c->x));
+	set_x(c, NULL);
+}
+
+void conn_release(struct conn *c)
+{
+	drop_bufs(c);
+}
 
 /* Timeouts come from the routed location once known, else from the
  * default server of the listening address. */
@@ -154,11 +227,7 @@ static int conn_new(struct listener *ls, int cfd, const struct sockaddr_in *sa)
 	struct conn *c = calloc(1, sizeof(*c));
 	int one = 1;
 
-	if (c != NULL)
-		c->in = malloc(IN_BUF_INIT);
-	if (c == NULL || c->in == NULL || loop_add(sv->lp, cfd, POLLIN, conn_event, c) < 0) {
-		if (c != NULL)
-			free(c->in);
+	if (c == NULL || loop_add(sv->lp, cfd, POLLIN, conn_event, c) < 0) {
 		free(c);
 		close(cfd);
 		return -1;
@@ -168,7 +237,6 @@ static int conn_new(struct listener *ls, int cfd, const struct sockaddr_in *sa)
 	c->gen = server_gen_get(sv);
 	c->def = ls->def;
 	c->fd = cfd;
-	c->in_cap = IN_BUF_INIT;
 	inet_ntop(AF_INET, &sa->sin_addr, c->peer, sizeof(c->peer));
 	c->peer_port = ntohs(sa->sin_port);
 	if (getsockname(cfd, (struct sockaddr *)&la, &ll) == 0) {
@@ -237,8 +305,10 @@ static void request_reset(struct conn *c)
 	c->src_wait = 0;
 	c->interim = 0;
 	c->head_only = 0;
-	c->allow[0] = '\0';
-	c->log_line[0] = c->log_ref[0] = c->log_ua[0] = '\0';
+	if (c->x != NULL) {
+		c->allow[0] = '\0';
+		c->log_line[0] = c->log_ref[0] = c->log_ua[0] = '\0';
+	}
 	c->status = 0;
 	if (c->out.cap > OUT_BUF_SIZE) {
 		/* A large autoindex page grew the buffer: give it back. */
@@ -251,7 +321,7 @@ static void request_reset(struct conn *c)
  * the framing of its body, nothing routed yet. */
 static void request_start(struct conn *c, size_t hlen)
 {
-	const struct request_head *rq = &c->req;
+	const struct request_head *rq = c->req;
 
 	c->head_len = c->pos = hlen;
 	c->keep_alive = rq->keep_alive;
@@ -313,7 +383,7 @@ static void apply(struct conn *c, int r)
 		enter(c, CONN_WAIT);
 		break;
 	case HANDLER_BODY:
-		if (c->req.expect_continue && c->req.minor >= 1) {
+		if (c->req->expect_continue && c->req->minor >= 1) {
 			/* RFC 9110 10.1.1: tell the client to send the body. */
 			if (reply_continue(c) < 0) {
 				conn_close(c);
@@ -336,7 +406,7 @@ static void apply(struct conn *c, int r)
 static void linger(struct conn *c)
 {
 	shutdown(c->fd, SHUT_WR);
-	c->in_len = c->pos = 0;
+	drop_bufs(c); /* what comes now is read into a stack buffer and dropped */
 	enter(c, CONN_LINGER);
 }
 
@@ -367,6 +437,10 @@ static void finish_response(struct conn *c)
 	c->in_len = left;
 	c->pos = 0;
 	c->head_len = 0;
+	/* Idle: the buffers go back to the pool.  Pipelined bytes already
+	 * read keep the input buffer (and the workspace) for their request. */
+	if (!left)
+		drop_bufs(c);
 	c->idle_since = c->sv->now_ms;
 	c->loc = NULL;
 	c->srv = NULL;
@@ -398,7 +472,7 @@ static int feed_body(struct conn *c)
 	uint64_t max = c->loc ? c->loc->max_body : 0;
 	int done = 0, st;
 
-	if (c->req.framing == FRAMING_LENGTH) {
+	if (c->req->framing == FRAMING_LENGTH) {
 		if (n > c->body_left)
 			n = (size_t)c->body_left;
 		c->body_left -= n;
@@ -422,7 +496,7 @@ static int feed_body(struct conn *c)
 	c->body_total += n;
 	/* A chunk-size line already tells how much more the body holds:
 	 * refuse it then, not once that much data has come in. */
-	if (max && (c->body_total > max || (c->req.framing == FRAMING_CHUNKED &&
+	if (max && (c->body_total > max || (c->req->framing == FRAMING_CHUNKED &&
 					    chunked_pending(&c->chunk) > max - c->body_total)))
 		return body_failed(c, 413);
 	if (n && c->sink && (st = c->sink->data(c, p, n)) != 0)
@@ -506,16 +580,16 @@ static int read_head(struct conn *c)
 	if (c->in_len == 0)
 		return 0;
 	/* Only the bytes new since the last read are scanned. */
-	r = request_parse_resume(&c->scan, c->in, c->in_len, &c->req);
+	r = request_parse_resume(c->scan, c->in, c->in_len, c->req);
 	if (r == -2)
 		return 0;
 	if (r == -1) {
 		c->keep_alive = 0;
 		c->body_done = 0;
 		/* A HEAD gets no content, even in an error. */
-		c->head_only = c->req.method_id == METHOD_HEAD;
+		c->head_only = c->req->method_id == METHOD_HEAD;
 		log_keep_first_line(c);
-		apply(c, http_error(c, c->req.status));
+		apply(c, http_error(c, c->req->status));
 		return 1;
 	}
 	request_start(c, (size_t)r);
@@ -535,7 +609,7 @@ static void step(struct conn *c)
 				goto wait;
 			continue;
 		case CONN_READ_BODY:
-			if (c->pos == c->in_len && !(c->req.framing == FRAMING_LENGTH && c->body_left == 0))
+			if (c->pos == c->in_len && !(c->req->framing == FRAMING_LENGTH && c->body_left == 0))
 				goto wait;
 			r = feed_body(c);
 			if (r == 0)
@@ -597,28 +671,34 @@ static void rebase(struct request_head *h, const char *old, char *new)
 	}
 }
 
-/* Makes room in the input buffer: heads grow by doubling, a body gets
- * the full buffer at once.  Returns 1 with room, 0 when the buffer is
- * full at its cap, -1 without memory. */
+/* Makes room in the input buffer: taken from the pool when the first
+ * byte of a request is due, heads grow by doubling up to IN_BUF_MAX, a
+ * body is read into a BODY_BUF_SIZE buffer from the pool (large reads,
+ * handed to the sink as they are; feed_body empties it after each).
+ * Returns 1 with room, 0 when the buffer is full at its cap, -1 without
+ * memory. */
 static int grow_in(struct conn *c)
 {
-	size_t ncap = c->state == CONN_READ_BODY ? IN_BUF_MAX : c->in_cap * 2;
+	int body = c->state == CONN_READ_BODY;
+	size_t ncap = body ? BODY_BUF_SIZE : c->in_cap * 2;
 	char *p;
 
-	if (c->in_len < c->in_cap && !(c->state == CONN_READ_BODY && c->in_cap - c->in_len < BODY_READ_MIN))
+	if (c->in == NULL || c->x == NULL)
+		return take_bufs(c) < 0 ? -1 : 1;
+	if (c->in_len < c->in_cap && !(body && c->in_cap < BODY_BUF_SIZE))
 		return 1;
-	if (ncap > IN_BUF_MAX)
+	if (!body && ncap > IN_BUF_MAX)
 		ncap = IN_BUF_MAX;
-	if (ncap == c->in_cap)
+	if (ncap <= c->in_cap)
 		return c->in_len < c->in_cap; /* full: the parser has already answered 431 */
 	/* Not realloc(): the parsed head's slices point into the old buffer
 	 * and are moved over while it is still valid. */
-	p = malloc(ncap);
+	p = ncap == BODY_BUF_SIZE ? bufpool_get(&c->sv->pool, ncap) : malloc(ncap);
 	if (p == NULL)
 		return -1;
 	memcpy(p, c->in, c->in_len);
-	rebase(&c->req, c->in, p);
-	free(c->in);
+	rebase(c->req, c->in, p);
+	put_buf(c, c->in, c->in_cap);
 	c->in = p;
 	c->in_cap = ncap;
 	return 1;

@@ -434,6 +434,7 @@ void server_free(struct server *sv)
 	log_set_error_fd(2);
 	loop_free(sv->lp);
 	sv->lp = NULL;
+	bufpool_clear(&sv->pool);
 }
 
 static void free_conns(struct server *sv)
@@ -443,8 +444,7 @@ static void free_conns(struct server *sv)
 
 		sv->closing = c->next_free;
 		server_gen_put(sv, c->gen);
-		free(c->in);
-		free(c->out.p);
+		conn_release(c);
 		free(c);
 	}
 }

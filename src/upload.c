@@ -373,7 +373,7 @@ static void sink_abort(struct conn *c)
 
 static int json_wanted(struct conn *c)
 {
-	const struct header_field *f = request_field(&c->req, "Accept");
+	const struct header_field *f = request_field(c->req, "Accept");
 
 	if (f == NULL)
 		return 0;
@@ -541,7 +541,7 @@ int upload_begin(struct conn *c)
 {
 	const struct loc_conf *lc = c->loc;
 	const char *rel = c->path + strlen(lc->prefix);
-	const struct header_field *ct = request_field(&c->req, "Content-Type");
+	const struct header_field *ct = request_field(c->req, "Content-Type");
 	struct upload *u;
 	char boundary[MULTIPART_BOUNDARY_MAX + 1];
 	int st;
@@ -553,7 +553,7 @@ int upload_begin(struct conn *c)
 	c->up = u;
 	while (*rel == '/')
 		rel++;
-	if (c->req.method_id == METHOD_PUT) {
+	if (c->req->method_id == METHOD_PUT) {
 		size_t rl = strlen(rel);
 		struct stat sb;
 
@@ -572,9 +572,9 @@ int upload_begin(struct conn *c)
 		if (fstatat(u->put_dirfd, u->put_leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (S_ISDIR(sb.st_mode))
 				return 409;
-			if (cond_check_stat(&c->req, &sb, c->sv->now) != 0)
+			if (cond_check_stat(c->req, &sb, c->sv->now) != 0)
 				return 412;
-		} else if (cond_check_stat(&c->req, NULL, c->sv->now) != 0) {
+		} else if (cond_check_stat(c->req, NULL, c->sv->now) != 0) {
 			return 412;
 		}
 	} else if (ct != NULL && ct->value.len >= 19 && strncasecmp(ct->value.p, "multipart/form-data", 19) == 0) {

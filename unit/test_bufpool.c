@@ -114,12 +114,43 @@ static void test_default_keep(void **state)
 	bufpool_clear(&bp);
 }
 
+/* Large buffers: at most BUFPOOL_KEEP_BYTES of one size, but one always. */
+static void test_byte_bound(void **state)
+{
+	static const struct {
+		int line;
+		size_t size, kept;
+	} cases[] = {
+		{ __LINE__, BUFPOOL_KEEP_BYTES / 4, 4 },
+		{ __LINE__, BUFPOOL_KEEP_BYTES / 8 + 1, 7 },
+		{ __LINE__, BUFPOOL_KEEP_BYTES, 1 },
+		{ __LINE__, BUFPOOL_KEEP_BYTES * 2, 1 },
+		{ __LINE__, 4096, BUFPOOL_KEEP },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bufpool bp = { 0 };
+		void *v[BUFPOOL_KEEP + 1];
+
+		for (size_t j = 0; j < BUFPOOL_KEEP + 1; j++)
+			assert_non_null(v[j] = bufpool_get(&bp, cases[i].size));
+		for (size_t j = 0; j < BUFPOOL_KEEP + 1; j++)
+			bufpool_put(&bp, v[j], cases[i].size);
+		if (bufpool_kept(&bp, cases[i].size) != cases[i].kept)
+			fail_msg("line %d: kept %zu, want %zu", cases[i].line,
+				 bufpool_kept(&bp, cases[i].size), cases[i].kept);
+		bufpool_clear(&bp);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_script),
 		cmocka_unit_test(test_many_sizes),
 		cmocka_unit_test(test_default_keep),
+		cmocka_unit_test(test_byte_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
