@@ -11,6 +11,7 @@ import socket
 import pytest
 
 import wsh
+from procs import vm_hwm_kib, wait_for
 from wsh import req, get
 
 CONF = """
@@ -141,3 +142,30 @@ def test_idle_connections_cost_little_memory(srv):
 	finally:
 		for s in socks:
 			s.close()
+
+
+def test_idle_clients_leaving_at_once_take_no_buffers(srv):
+	"""300 idle clients close together: reading their EOF takes no
+	buffers, so the server's peak memory does not jump (a workspace and
+	an input buffer each would be some 10 MB)."""
+	if wsh.ASAN:
+		pytest.skip("ASan's allocator changes the figures")
+	n = 300
+	socks = []
+	for _ in range(n):
+		s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+		s.sendall(get("/a.txt"))
+		data = b""
+		while not data.endswith(FILES["a.txt"]):
+			chunk = s.recv(4096)
+			assert chunk, "closed"
+			data += chunk
+		socks.append(s)
+	fds = len(os.listdir("/proc/%d/fd" % srv.pid))
+	before = vm_hwm_kib(srv.pid)
+	for s in socks:
+		s.close()
+	assert wait_for(lambda: len(os.listdir("/proc/%d/fd" % srv.pid)) <= fds - n, 10)
+	grown = vm_hwm_kib(srv.pid) - before
+	print("\nVmHWM grew by %d KiB while %d idle clients left" % (grown, n))
+	assert grown < 2048, "VmHWM grew by %d KiB" % grown

@@ -683,7 +683,7 @@ static int grow_in(struct conn *c)
 	size_t ncap = body ? BODY_BUF_SIZE : c->in_cap * 2;
 	char *p;
 
-	if (c->in == NULL || c->x == NULL)
+	if (c->in == NULL || c->x == NULL) /* fill_in takes them first */
 		return take_bufs(c) < 0 ? -1 : 1;
 	if (c->in_len < c->in_cap && !(body && c->in_cap < BODY_BUF_SIZE))
 		return 1;
@@ -708,16 +708,32 @@ static int grow_in(struct conn *c)
  * -1 if the connection ended. */
 static int fill_in(struct conn *c)
 {
+	char first[IN_BUF_INIT];
+	int idle = c->in == NULL;
 	ssize_t n;
-	int r = grow_in(c);
+	int r;
 
-	if (r <= 0) {
-		if (r < 0)
-			conn_close(c);
-		return r;
+	if (idle) {
+		/* Idle: the first bytes land on the stack and the buffers are
+		 * taken only when there are some, so a client that just closes
+		 * (a thousand at once, say) costs no buffer. */
+		n = read(c->fd, first, sizeof(first));
+	} else {
+		if ((r = grow_in(c)) <= 0) {
+			if (r < 0)
+				conn_close(c);
+			return r;
+		}
+		n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
 	}
-	n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
 	if (n > 0) {
+		if (idle) {
+			if (take_bufs(c) < 0) {
+				conn_close(c);
+				return -1;
+			}
+			memcpy(c->in, first, (size_t)n);
+		}
 		/* The first byte of a request starts its head timeout. */
 		if (c->state == CONN_READ_HEAD && c->in_len == 0)
 			set_deadline(c, conn_conf(c)->header_timeout_ms);
