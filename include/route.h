@@ -16,6 +16,10 @@
  * 0.0.0.0:lport; among the candidates a server_name match wins, else the
  * first candidate in file order (the default server).  Returns NULL only
  * when no server listens on that port at all. */
+/* 1 when some server of cf listens on lport at a specific address (not
+ * 0.0.0.0): then a connection to a wildcard listener on lport needs its
+ * local address to be routed. */
+int route_port_has_addr(const struct config *cf, uint16_t lport);
 const struct server_conf *route_server(const struct config *cf, uint32_t laddr,
 				       uint16_t lport, struct slice host);
 

@@ -14,6 +14,7 @@
 #include "loop.h"
 
 struct conn;
+struct fcache;
 
 /* One loaded configuration and the access logs it opened.  The current
  * one is held by the server; every connection holds the one its
@@ -57,6 +58,8 @@ struct server {
 	time_t now;               /* wall clock */
 	int error_fd;             /* error log: 2 or an opened file */
 	struct conn *closing;     /* connections to free after dispatch */
+	struct conn *spare;       /* freed connection structs kept for reuse (conn_free) */
+	size_t nspare;
 	uint64_t last_sweep;
 	uint64_t stop_at;         /* shutdown deadline */
 	uint64_t last_reclaim;    /* when an idle connection was last closed at the cap */
@@ -65,6 +68,7 @@ struct server {
 	uint64_t cgi_ticket;      /* order of requests waiting for a CGI slot */
 	int cgi_freed;            /* a slot ended: start waiting requests */
 	struct bufpool pool;      /* connection buffers and workspaces (conn.c) */
+	struct fcache *fc;        /* open-file cache (file.c makes it on first use), or NULL */
 };
 
 /* Monotonic milliseconds. */

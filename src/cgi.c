@@ -258,7 +258,7 @@ static void child(struct conn *c, int in_r, int out_w, char **envp)
 
 /* SERVER_NAME: the server's first name, else the Host without its
  * port, else the address we were reached on. */
-static const char *server_name(const struct conn *c, char *buf, size_t n)
+static const char *server_name(struct conn *c, char *buf, size_t n)
 {
 	const char *sname = c->srv->nnames ? c->srv->names[0] : NULL;
 	size_t hl = c->req->host.len;
@@ -274,7 +274,7 @@ static const char *server_name(const struct conn *c, char *buf, size_t n)
 		memcpy(buf, c->req->host.p, hl);
 	buf[hl] = '\0';
 	if (buf[0] == '\0')
-		inet_ntop(AF_INET, &(struct in_addr){ htonl(c->laddr) }, buf, (socklen_t)n);
+		inet_ntop(AF_INET, &(struct in_addr){ htonl(conn_laddr(c)) }, buf, (socklen_t)n);
 	return buf;
 }
 

@@ -24,6 +24,7 @@
 #define LINGER_MS 2000        /* lingering close: how long the client's bytes are dropped */
 #define RECLAIM_LOG_MS 1000   /* reclaims closer than this log one line */
 #define DROP_BUF 4096         /* bytes dropped per read while lingering */
+#define CONN_SPARE_MAX 64     /* freed connection structs kept for reuse */
 
 static void conn_event(struct loop *lp, int fd, short re, void *ctx);
 static void step(struct conn *c);
@@ -96,11 +97,6 @@ static void drop_bufs(struct conn *c)
 	set_x(c, NULL);
 }
 
-void conn_release(struct conn *c)
-{
-	drop_bufs(c);
-}
-
 /* Timeouts come from the routed location once known, else from the
  * default server of the listening address. */
 const struct loc_conf *conn_conf(const struct conn *c)
@@ -132,7 +128,8 @@ static int adopt(struct conn *c)
 
 	if (c->gen == sv->gen)
 		return 0;
-	def = route_server(sv->gen->cf, c->laddr, c->lport, (struct slice){ "", 0 });
+	def = route_server(sv->gen->cf, conn_route_addr(c, sv->gen->cf), c->lport,
+			   (struct slice){ "", 0 });
 	if (def == NULL)
 		return -1;
 	server_gen_put(sv, c->gen);
@@ -195,6 +192,26 @@ static void interest(struct conn *c)
 	loop_set(c->sv->lp, c->fd, ev);
 }
 
+uint32_t conn_laddr(struct conn *c)
+{
+	struct sockaddr_in la;
+	socklen_t ll = sizeof(la);
+
+	if (!c->laddr_known && c->fd >= 0) {
+		if (getsockname(c->fd, (struct sockaddr *)&la, &ll) == 0 && la.sin_family == AF_INET)
+			c->laddr = ntohl(la.sin_addr.s_addr);
+		c->laddr_known = 1;
+	}
+	return c->laddr;
+}
+
+uint32_t conn_route_addr(struct conn *c, const struct config *cf)
+{
+	if (c->laddr_known || !route_port_has_addr(cf, c->lport))
+		return c->laddr;
+	return conn_laddr(c);
+}
+
 /* At the connection cap: closes the connection that has been idle on
  * keep-alive the longest (never one with a request begun), as nginx does
  * when it runs out of connections.  Returns 1 when one was closed. */
@@ -222,12 +239,22 @@ static int reclaim_idle(struct server *sv)
 static int conn_new(struct listener *ls, int cfd, const struct sockaddr_in *sa)
 {
 	struct server *sv = ls->sv;
-	struct sockaddr_in la;
-	socklen_t ll = sizeof(la);
-	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c = sv->spare;
 	int one = 1;
 
-	if (c == NULL || loop_add(sv->lp, cfd, POLLIN, conn_event, c) < 0) {
+	/* A spare struct holds no buffers: they come from the pool when the
+	 * first request bytes do. */
+	if (c != NULL) {
+		sv->spare = c->next_free;
+		sv->nspare--;
+		memset(c, 0, sizeof(*c));
+	} else {
+		c = calloc(1, sizeof(*c));
+	}
+	/* Tracked: on epoll, registered once (edge-triggered) and interest
+	 * changes cost no system call; every short read or write below
+	 * says so with loop_unready(). */
+	if (c == NULL || loop_add_tracked(sv->lp, cfd, POLLIN, conn_event, c) < 0) {
 		free(c);
 		close(cfd);
 		return -1;
@@ -239,13 +266,11 @@ static int conn_new(struct listener *ls, int cfd, const struct sockaddr_in *sa)
 	c->fd = cfd;
 	inet_ntop(AF_INET, &sa->sin_addr, c->peer, sizeof(c->peer));
 	c->peer_port = ntohs(sa->sin_port);
-	if (getsockname(cfd, (struct sockaddr *)&la, &ll) == 0) {
-		c->laddr = ntohl(la.sin_addr.s_addr);
-		c->lport = ntohs(la.sin_port);
-	} else {
-		c->laddr = ls->addr;
-		c->lport = ls->port;
-	}
+	/* The listener's address, unless it is the wildcard: then the
+	 * kernel is asked when (and if) the address is needed. */
+	c->laddr = ls->addr;
+	c->lport = ls->port;
+	c->laddr_known = ls->addr != 0;
 	c->next = sv->conns;
 	if (sv->conns)
 		sv->conns->prev = c;
@@ -342,6 +367,33 @@ static void request_start(struct conn *c, size_t hlen)
 	log_keep_request(c);
 }
 
+void conn_free(struct conn *c)
+{
+	struct server *sv = c->sv;
+
+	server_gen_put(sv, c->gen);
+	c->gen = NULL;
+	drop_bufs(c); /* the buffers go back to the pool */
+	if (sv->nspare >= CONN_SPARE_MAX) {
+		free(c);
+		return;
+	}
+	c->next_free = sv->spare;
+	sv->spare = c;
+	sv->nspare++;
+}
+
+void conn_free_spares(struct server *sv)
+{
+	while (sv->spare != NULL) {
+		struct conn *c = sv->spare;
+
+		sv->spare = c->next_free;
+		free(c);
+	}
+	sv->nspare = 0;
+}
+
 void conn_close(struct conn *c)
 {
 	struct server *sv = c->sv;
@@ -352,7 +404,7 @@ void conn_close(struct conn *c)
 		c->sink->abort(c);
 	request_reset(c);
 	c->state = CONN_CLOSE;
-	loop_del(sv->lp, c->fd);
+	loop_del_closing(sv->lp, c->fd);
 	close(c->fd);
 	c->fd = -1;
 	if (c->prev)
@@ -521,14 +573,21 @@ static int write_out(struct conn *c)
 		if (!c->can_write)
 			return 0; /* wait for poll() to report POLLOUT */
 		n = write(c->fd, c->out.p + c->out_off, c->out.len - c->out_off);
-		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				return -1;
+			if (errno != EINTR)
+				loop_unready(c->sv->lp, c->fd, POLLOUT);
+			c->can_write = 0;
+			return 0;
+		}
 		c->out_off += (size_t)n;
 		c->sent += (uint64_t)n;
 		set_deadline(c, conn_conf(c)->send_timeout_ms);
 		/* A short write means the socket is full: come back on the
 		 * next POLLOUT. */
 		if (c->out_off < c->out.len) {
+			loop_unready(c->sv->lp, c->fd, POLLOUT);
 			c->can_write = 0;
 			return 0;
 		}
@@ -710,6 +769,7 @@ static int fill_in(struct conn *c)
 {
 	char first[IN_BUF_INIT];
 	int idle = c->in == NULL;
+	size_t room;
 	ssize_t n;
 	int r;
 
@@ -717,15 +777,21 @@ static int fill_in(struct conn *c)
 		/* Idle: the first bytes land on the stack and the buffers are
 		 * taken only when there are some, so a client that just closes
 		 * (a thousand at once, say) costs no buffer. */
-		n = read(c->fd, first, sizeof(first));
+		room = sizeof(first);
+		n = read(c->fd, first, room);
 	} else {
 		if ((r = grow_in(c)) <= 0) {
 			if (r < 0)
 				conn_close(c);
 			return r;
 		}
-		n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+		room = c->in_cap - c->in_len;
+		n = read(c->fd, c->in + c->in_len, room);
 	}
+	/* A short read took all there was (stream socket); the next bytes
+	 * are reported anew. */
+	if ((n >= 0 && (size_t)n < room) || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))
+		loop_unready(c->sv->lp, c->fd, POLLIN);
 	if (n > 0) {
 		if (idle) {
 			if (take_bufs(c) < 0) {
@@ -768,6 +834,8 @@ static void conn_event(struct loop *lp, int fd, short re, void *ctx)
 		char drop[DROP_BUF];
 		ssize_t n = read(c->fd, drop, sizeof(drop));
 
+		if ((n > 0 && (size_t)n < sizeof(drop)) || (n < 0 && errno == EAGAIN))
+			loop_unready(c->sv->lp, c->fd, POLLIN);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 			conn_close(c);
 		return;

@@ -71,6 +71,15 @@ static int listens_on(const struct server_conf *s, uint32_t addr, uint16_t port)
 	return 0;
 }
 
+int route_port_has_addr(const struct config *cf, uint16_t lport)
+{
+	for (size_t i = 0; cf != NULL && i < cf->nservers; i++)
+		for (size_t k = 0; k < cf->servers[i].nlistens; k++)
+			if (cf->servers[i].listens[k].port == lport && cf->servers[i].listens[k].addr != 0)
+				return 1;
+	return 0;
+}
+
 const struct server_conf *route_server(const struct config *cf, uint32_t laddr,
 				       uint16_t lport, struct slice host)
 {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "cgi.h"
 #include "conn.h"
+#include "fcache.h"
 #include "log.h"
 
 #define FD_RESERVED 32         /* listeners, logs, the self-pipe */
@@ -289,6 +290,9 @@ int server_set_config(struct server *sv, struct config *cf, char *err, size_t er
 		server_gen_put(sv, sv->gen);
 	sv->gen = g;
 	sv->cf = cf;
+	/* Open files are looked up afresh under the new configuration. */
+	fcache_free(sv->fc);
+	sv->fc = NULL;
 	return 0;
 }
 
@@ -434,6 +438,8 @@ void server_free(struct server *sv)
 	log_set_error_fd(2);
 	loop_free(sv->lp);
 	sv->lp = NULL;
+	fcache_free(sv->fc);
+	sv->fc = NULL;
 	bufpool_clear(&sv->pool);
 }
 
@@ -443,9 +449,7 @@ static void free_conns(struct server *sv)
 		struct conn *c = sv->closing;
 
 		sv->closing = c->next_free;
-		server_gen_put(sv, c->gen);
-		conn_release(c);
-		free(c);
+		conn_free(c);
 	}
 }
 
@@ -528,5 +532,6 @@ void server_run(struct server *sv)
 		free_conns(sv);
 	}
 	free_conns(sv);
+	conn_free_spares(sv);
 	cgi_reap(sv);
 }
