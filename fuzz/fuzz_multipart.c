@@ -15,6 +15,10 @@
  *   - part_data never passes more bytes than were fed in total, and its
  *     pointer lies inside the piece just fed or inside the parser state
  *     (held-back delimiter bytes); begin/end alternate;
+ *   - data leaves as maximal slices: within one feed and one part, at
+ *     most one slice of the piece, before it at most one of held-back
+ *     bytes from the parser state (a failed delimiter candidate inside
+ *     the piece never splits the run);
  *   - a callback returning -1 stops the parse with -1 and an error.
  *
  * Built with FUZZ_FAST (make fuzz FUZZ_MODE=fast) only the whole input
@@ -35,6 +39,7 @@ struct rec {
 	const char *piece;       /* the piece being fed */
 	size_t piece_len;
 	const struct multipart *mp;
+	int piece_run, state_run; /* slices of this feed and part so far */
 };
 
 static void put(struct rec *r, const void *p, size_t n)
@@ -69,6 +74,7 @@ static int on_begin(void *ctx, const struct multipart_part *p)
 
 	FUZZ_CHECK(!r->in_part);
 	r->in_part = 1;
+	r->piece_run = r->state_run = 0;
 	r->data_at = 0;
 	put(r, "B", 1);
 	put_str(r, p->name, sizeof(p->name));
@@ -86,8 +92,14 @@ static int on_data(void *ctx, const char *data, size_t n)
 
 	FUZZ_CHECK(r->in_part);
 	FUZZ_CHECK(n > 0);
-	FUZZ_CHECK(fuzz_inside(r->piece, r->piece_len, data, n) ||
-		   fuzz_inside(m, sizeof(*r->mp), data, n));
+	if (fuzz_inside(r->piece, r->piece_len, data, n)) {
+		FUZZ_CHECK(!r->piece_run);
+		r->piece_run = 1;
+	} else {
+		FUZZ_CHECK(fuzz_inside(m, sizeof(*r->mp), data, n));
+		FUZZ_CHECK(!r->piece_run && !r->state_run);
+		r->state_run = 1;
+	}
 	r->data_total += n;
 	if (r->data_at == 0) {
 		size_t zero = 0;
@@ -113,6 +125,7 @@ static int on_end(void *ctx)
 
 	FUZZ_CHECK(r->in_part);
 	r->in_part = 0;
+	r->piece_run = r->state_run = 0;
 	r->data_at = 0;
 	put(r, "E", 1);
 	return stop(r);
@@ -144,6 +157,7 @@ static void run(const char *boundary, const uint8_t *body, size_t len,
 
 		res->rec.piece = piece;
 		res->rec.piece_len = to - from;
+		res->rec.piece_run = res->rec.state_run = 0;
 		res->ret = multipart_feed(mp, piece, to - from, &cb);
 		FUZZ_CHECK(res->ret == 0 || res->ret == 1 || res->ret == -1);
 		/* Done and failed stay put. */

@@ -18,7 +18,8 @@
 #include "uri.h"
 
 #define IN_BUF_INIT 4096
-#define IN_BUF_MAX (REQUEST_HEAD_MAX + 65536) /* a head plus room for body reads */
+#define IN_BUF_MAX (REQUEST_HEAD_MAX + 65536) /* a head plus room for a pipelined one */
+#define BODY_BUF_SIZE (512 * 1024)           /* input while a body is read: large reads */
 #define OUT_BUF_SIZE (64 * 1024)             /* response head + small bodies + streamed data */
 
 struct conn;
@@ -86,6 +87,28 @@ struct upload;   /* upload.c */
 struct fcache_entry; /* fcache.c */
 struct cgi_proc; /* cgi.c */
 
+/* What a connection needs only while it has a request: taken from the
+ * server's buffer pool with the input buffer when request bytes come,
+ * given back when it goes idle with nothing pending.  struct conn
+ * points at its members under their own names (c->req, c->path, ...). */
+struct conn_x {
+	struct request_head req;
+	struct request_scan scan; /* how much of a partial head is checked */
+	char path[PATH_BUF];      /* normalised, decoded URI path */
+	char query[PATH_BUF];     /* raw query, without '?' */
+	char fspath[PATH_BUF];    /* file-system path */
+	char allow[64];           /* Allow value of a 405 served as an error_page */
+	/* Access-log copies (the input buffer moves between requests). */
+	char log_line[512];
+	char log_ref[256];
+	char log_ua[256];
+};
+
+/* Sizes of the strings in struct conn_x (c->path etc. are pointers). */
+#define CONN_ALLOW_MAX sizeof(((struct conn_x *)0)->allow)
+#define CONN_LOG_LINE_MAX sizeof(((struct conn_x *)0)->log_line)
+#define CONN_LOG_FIELD_MAX sizeof(((struct conn_x *)0)->log_ref)
+
 struct conn {
 	struct server *sv;
 	struct conf_gen *gen;     /* configuration its exchange runs under (a reference) */
@@ -106,25 +129,27 @@ struct conn {
 	struct conn *prev, *next; /* all connections, for the timeout sweep */
 	struct conn *next_free;   /* closed, freed after the iteration */
 
-	/* Input: head (and body bytes) of the current request. */
+	/* Input: head (and body bytes) of the current request.  NULL (and
+	 * x with it) while idle. */
 	char *in;
 	size_t in_len, in_cap;
 	size_t head_len;          /* bytes of the parsed head */
 	size_t pos;               /* first unconsumed input byte (body or next request) */
 	int nreq;                 /* requests served on this connection */
-	struct request_head req;
-	struct request_scan scan; /* how much of a partial head is checked */
+	struct conn_x *x;         /* per-request workspace, NULL while idle */
+	struct request_head *req; /* &x->req */
+	struct request_scan *scan; /* &x->scan */
 
 	/* Routing results of the current request. */
 	const struct server_conf *srv;
 	const struct loc_conf *loc;
-	char path[PATH_BUF];      /* normalised, decoded URI path */
-	char query[PATH_BUF];     /* raw query, without '?' */
-	char fspath[PATH_BUF];    /* file-system path */
+	char *path;               /* x->path (PATH_BUF bytes) */
+	char *query;              /* x->query (PATH_BUF bytes) */
+	char *fspath;             /* x->fspath (PATH_BUF bytes) */
 	int head_only;            /* HEAD or a bodiless status: no body bytes */
 	int keep_alive;           /* connection persists after this response */
 	int redirects;            /* CGI internal redirects followed */
-	char allow[64];           /* Allow value of a 405 served as an error_page */
+	char *allow;              /* x->allow (CONN_ALLOW_MAX bytes) */
 
 	/* Body. */
 	uint64_t body_left;       /* FRAMING_LENGTH: bytes still to read */
@@ -159,10 +184,10 @@ struct conn {
 	/* Deadline (monotonic ms, 0 = none). */
 	uint64_t deadline;
 
-	/* Access-log copies (the input buffer moves between requests). */
-	char log_line[512];
-	char log_ref[256];
-	char log_ua[256];
+	/* Access-log copies in x (CONN_LOG_LINE_MAX, CONN_LOG_FIELD_MAX). */
+	char *log_line;
+	char *log_ref;
+	char *log_ua;
 
 	uint64_t idle_since;      /* monotonic ms when it became an idle keep-alive one */
 };
@@ -171,9 +196,10 @@ struct conn {
 void conn_accept(struct loop *lp, int fd, short re, void *ctx);
 /* Ends c (its request is aborted); freed after the loop iteration. */
 void conn_close(struct conn *c);
-/* Frees a closed connection (after the iteration): its struct and input
- * buffer are kept for the next accept, up to CONN_SPARE_MAX of them, so
- * connections do not grow and shrink the heap one by one. */
+/* Frees a closed connection (after the iteration): its buffers go back
+ * to the pool and its struct is kept for the next accept, up to
+ * CONN_SPARE_MAX of them, so connections do not grow and shrink the heap
+ * one by one. */
 void conn_free(struct conn *c);
 /* Frees the structs conn_free kept. */
 void conn_free_spares(struct server *sv);

@@ -25,7 +25,12 @@ struct multipart_cb {
 	/* A part begins; its headers are parsed.  Return 0 to go on, -1 to stop
 	 * (multipart_feed then returns -1 with err "aborted"). */
 	int (*part_begin)(void *ctx, const struct multipart_part *part);
-	/* Body bytes of the current part (may be called many times). */
+	/* Body bytes of the current part (may be called many times).  They
+	 * are never copied: data points into the input just fed, as one
+	 * maximal slice per part and feed (however many CRs or delimiter
+	 * look-alikes it holds), preceded at most by one slice of held-back
+	 * bytes inside the parser state (a delimiter candidate cut by the
+	 * end of an earlier feed that turned out to be data). */
 	int (*part_data)(void *ctx, const char *data, size_t len);
 	/* The current part is complete. */
 	int (*part_end)(void *ctx);

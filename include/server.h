@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include "bufpool.h"
 #include "config.h"
 #include "loop.h"
 
@@ -67,6 +68,7 @@ struct server {
 	size_t cgi_max;           /* cgi_max_processes in force */
 	uint64_t cgi_ticket;      /* order of requests waiting for a CGI slot */
 	int cgi_freed;            /* a slot ended: start waiting requests */
+	struct bufpool pool;      /* connection buffers and workspaces (conn.c) */
 	struct fcache *fc;        /* open-file cache (file.c makes it on first use), or NULL */
 };
 

@@ -231,7 +231,10 @@ def test_multipart_filename_traversal(srv, fname):
 		restore(srv, before, after)
 	assert after == before, "multipart filename %r escaped (status %d)" % (fname, r.status)
 	base = fname.replace("\\", "/").rsplit("/", 1)[-1]
-	if base in ("", ".", "..") or any(ord(ch) < 32 for ch in base):
+	if fname == "":
+		# filename="": an empty file input, skipped (contract "Uploads").
+		assert r.status == 200, "filename \"\" gave %d" % r.status
+	elif base in ("", ".", "..") or any(ord(ch) < 32 for ch in base):
 		assert r.status == 400, "filename %r gave %d" % (fname, r.status)
 
 

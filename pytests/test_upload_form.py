@@ -1,5 +1,5 @@
-"""Multipart uploads as browsers send them: an optional file input left
-empty (filename="" with no data) is skipped, not an error; and the
+"""Multipart uploads as browsers send them: a part with filename="" (an
+optional file input left empty) is skipped, data and all, not an error; and the
 Location of a stored file is a URL that serves it (the store location's
 path joined with the stored name), whatever path below the location the
 form was posted to."""
@@ -29,6 +29,11 @@ server {
         upload_store {tmp}/store2;
         alias {tmp}/store2/;
     }
+    location /small/ {
+        allow_methods POST;
+        upload_store {tmp}/store3;
+        client_max_body_size 4096;
+    }
 }
 """
 BND = "----WebKitFormBoundaryQ3sT9kLm"
@@ -36,7 +41,7 @@ BND = "----WebKitFormBoundaryQ3sT9kLm"
 
 @pytest.fixture(scope="module")
 def srv(module_server):
-	return module_server(CONF, dirs=["store", "store2", "store/sub"])
+	return module_server(CONF, dirs=["store", "store2", "store3", "store/sub"])
 
 
 def fpart(name, filename, data=b"", ctype="application/octet-stream"):
@@ -120,14 +125,38 @@ def test_empty_input_chunked(srv):
 		assert c.read_response().status in (200, 403)  # the connection goes on
 
 
-def test_empty_name_with_data_is_400(srv):
-	"""filename="" with data is not an empty input but a file without a
-	name: 400, and nothing of the request is stored."""
+def test_empty_name_with_data_is_skipped(srv):
+	"""filename="" is an optional file input left empty, whatever it
+	carries: the part is skipped and its data discarded; the other file
+	of the request is stored and listed alone."""
 	name = "keep-%s.txt" % uuid.uuid4().hex[:8]
 	before = listing(srv)
-	r = post(srv, [fpart("ok", name, b"fine"), fpart("file", "", b"data")])
-	assert r.status == 400
+	r = post(srv, [fpart("ok", name, b"fine"), fpart("file", "", b"data\r\n--not-a-delimiter" * 500)],
+	         json_reply=True)
+	assert r.status == 201, r
+	assert [(f["name"], f["size"]) for f in json.loads(r.body)["files"]] == [(name, 4)]
+	assert listing(srv) - before == {name}
+	assert (srv.env.tmp / "store" / name).read_bytes() == b"fine"
+
+
+def test_only_empty_name_with_data_200(srv):
+	before = listing(srv)
+	r = post(srv, [fpart("file", "", os.urandom(20000))], json_reply=True)
+	assert r.status == 200, r
+	assert json.loads(r.body)["files"] == [] and not r.has("Location")
 	assert listing(srv) == before
+
+
+def test_skipped_data_counts_against_the_body_limit(srv):
+	"""The discarded bytes of a filename="" part are still body bytes:
+	past client_max_body_size the request gets 413 and nothing stays."""
+	name = "lim-%s.txt" % uuid.uuid4().hex[:8]
+	ok = post(srv, [fpart("file", "", b"x" * 1000), fpart("f", name, b"y")], target="/small/")
+	assert ok.status == 201, ok
+	assert listing(srv, "store3") == {name}
+	r = post(srv, [fpart("f", "b" + name, b"y"), fpart("file", "", b"x" * 8000)], target="/small/")
+	assert r.status == 413, r
+	assert listing(srv, "store3") == {name}
 
 
 def test_a_name_that_reduces_to_nothing_is_still_400(srv):

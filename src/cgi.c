@@ -262,17 +262,17 @@ static void child(struct conn *c, int in_r, int out_w, char **envp)
 static const char *server_name(struct conn *c, char *buf, size_t n)
 {
 	const char *sname = c->srv->nnames ? c->srv->names[0] : NULL;
-	size_t hl = c->req.host.len;
-	const char *colon = hl ? memchr(c->req.host.p, ':', hl) : NULL;
+	size_t hl = c->req->host.len;
+	const char *colon = hl ? memchr(c->req->host.p, ':', hl) : NULL;
 
 	if (sname != NULL && sname[0] != '\0')
 		return sname;
-	if (colon && c->req.host.p[0] != '[')
-		hl = (size_t)(colon - c->req.host.p);
+	if (colon && c->req->host.p[0] != '[')
+		hl = (size_t)(colon - c->req->host.p);
 	if (hl >= n)
 		hl = n - 1;
 	if (hl)
-		memcpy(buf, c->req.host.p, hl);
+		memcpy(buf, c->req->host.p, hl);
 	buf[hl] = '\0';
 	if (buf[0] == '\0')
 		inet_ntop(AF_INET, &(struct in_addr){ htonl(conn_laddr(c)) }, buf, (socklen_t)n);
@@ -313,7 +313,7 @@ static int build_env(struct conn *c, char *envbuf, size_t envlen, char **envp)
 {
 	struct cgi_proc *cg = c->cgi;
 	struct cgi_env_req rq = { 0 };
-	const struct header_field *ct = request_field(&c->req, "Content-Type");
+	const struct header_field *ct = request_field(c->req, "Content-Type");
 	char translated[PATH_BUF], mapped[PATH_BUF], filename[PATH_BUF], hostbuf[CGI_HOST_MAX];
 
 	/* PATH_TRANSLATED: PATH_INFO mapped like a URI of this location. */
@@ -326,22 +326,22 @@ static int build_env(struct conn *c, char *envbuf, size_t envlen, char **envp)
 			canon_path(mapped, translated, sizeof(translated));
 	}
 	canon_path(cg->script, filename, sizeof(filename));
-	rq.method = c->req.method;
-	rq.request_uri = c->req.target;
+	rq.method = c->req->method;
+	rq.request_uri = c->req->target;
 	rq.script_name = cstr(cg->script_name);
 	rq.script_filename = cstr(filename);
 	rq.path_info = cstr(cg->path_info);
 	rq.path_translated = cstr(translated);
 	rq.query = cstr(c->query);
 	rq.content_type = ct ? ct->value : (struct slice){ 0 };
-	rq.content_length = c->req.framing != FRAMING_NONE ? (long long)cg->spool_len : -1;
+	rq.content_length = c->req->framing != FRAMING_NONE ? (long long)cg->spool_len : -1;
 	rq.server_name = cstr(server_name(c, hostbuf, sizeof(hostbuf)));
 	rq.server_port = c->lport;
 	rq.remote_addr = cstr(c->peer);
 	rq.remote_port = c->peer_port;
-	rq.server_protocol = cstr(c->req.minor == 0 ? "HTTP/1.0" : "HTTP/1.1");
-	rq.headers = c->req.fields;
-	rq.nheaders = c->req.nfields;
+	rq.server_protocol = cstr(c->req->minor == 0 ? "HTTP/1.0" : "HTTP/1.1");
+	rq.headers = c->req->fields;
+	rq.nheaders = c->req->nfields;
 	return cgi_env_build(&rq, envbuf, envlen, envp, CGI_ENVP_MAX) < 0 ? 431 : 0;
 }
 
@@ -560,7 +560,7 @@ static int local_redirect(struct conn *c, struct slice loc)
 		log_error("cgi: more than %d internal redirects", CGI_REDIRECTS_MAX);
 		return 500;
 	}
-	if (uri_normalize(loc, c->path, sizeof(c->path), &plen, &q) != 0 || q.len >= sizeof(c->query))
+	if (uri_normalize(loc, c->path, PATH_BUF, &plen, &q) != 0 || q.len >= PATH_BUF)
 		return 500;
 	if (q.len)
 		memcpy(c->query, q.p, q.len);
@@ -632,7 +632,7 @@ static int start_response(struct conn *c, const struct cgi_head *h, size_t hlen)
 		cgi_free(c);
 		return HANDLER_DONE;
 	}
-	if (!cg->has_length && c->req.minor >= 1) {
+	if (!cg->has_length && c->req->minor >= 1) {
 		cg->chunked = 1;
 		obuf_str(&c->out, "Transfer-Encoding: chunked\r\n");
 	} else if (!cg->has_length) {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "bufpool.h"
 #include "conn_proxy.h"
 #include "http.h"
 #include "log.h"
@@ -23,12 +24,79 @@
 
 #define LINGER_MS 2000        /* lingering close: how long the client's bytes are dropped */
 #define RECLAIM_LOG_MS 1000   /* reclaims closer than this log one line */
-#define BODY_READ_MIN 16384   /* free room a body read wants in the input buffer */
 #define DROP_BUF 4096         /* bytes dropped per read while lingering */
 #define CONN_SPARE_MAX 64     /* freed connection structs kept for reuse */
 
 static void conn_event(struct loop *lp, int fd, short re, void *ctx);
 static void step(struct conn *c);
+
+/* Gives an input or output buffer of cap bytes back: the pooled sizes
+ * to the pool, others (a head that grew, a large listing) to free(). */
+static void put_buf(struct conn *c, void *p, size_t cap)
+{
+	if (cap == IN_BUF_INIT || cap == BODY_BUF_SIZE || cap == OUT_BUF_SIZE)
+		bufpool_put(&c->sv->pool, p, cap);
+	else
+		free(p);
+}
+
+/* Points c's per-request names at the workspace x (or at nothing). */
+static void set_x(struct conn *c, struct conn_x *x)
+{
+	c->x = x;
+	c->req = x ? &x->req : NULL;
+	c->scan = x ? &x->scan : NULL;
+	c->path = x ? x->path : NULL;
+	c->query = x ? x->query : NULL;
+	c->fspath = x ? x->fspath : NULL;
+	c->allow = x ? x->allow : NULL;
+	c->log_line = x ? x->log_line : NULL;
+	c->log_ref = x ? x->log_ref : NULL;
+	c->log_ua = x ? x->log_ua : NULL;
+}
+
+/* A request begins: the workspace and an input buffer from the pool.
+ * 0, or -1 without memory. */
+static int take_bufs(struct conn *c)
+{
+	if (c->x == NULL) {
+		struct conn_x *x = bufpool_get(&c->sv->pool, sizeof(*x));
+
+		if (x == NULL)
+			return -1;
+		memset(&x->req, 0, sizeof(x->req));
+		memset(&x->scan, 0, sizeof(x->scan));
+		x->path[0] = x->query[0] = x->fspath[0] = x->allow[0] = '\0';
+		x->log_line[0] = x->log_ref[0] = x->log_ua[0] = '\0';
+		set_x(c, x);
+	}
+	if (c->in == NULL) {
+		c->in = bufpool_get(&c->sv->pool, IN_BUF_INIT);
+		if (c->in == NULL)
+			return -1;
+		c->in_cap = IN_BUF_INIT;
+		c->in_len = c->pos = c->head_len = 0;
+	}
+	return 0;
+}
+
+/* c is idle with no request byte pending (or ends): its buffers and
+ * workspace go back to the pool, so an idle connection holds only
+ * struct conn. */
+static void drop_bufs(struct conn *c)
+{
+	if (c->in != NULL)
+		put_buf(c, c->in, c->in_cap);
+	c->in = NULL;
+	c->in_len = c->in_cap = c->pos = c->head_len = 0;
+	if (c->out.p != NULL)
+		put_buf(c, c->out.p, c->out.cap);
+	c->out = (struct obuf){ 0 };
+	c->out_off = 0;
+	if (c->x != NULL)
+		bufpool_put(&c->sv->pool, c->x, sizeof(*c->x));
+	set_x(c, NULL);
+}
 
 /* Timeouts come from the routed location once known, else from the
  * default server of the listening address. */
@@ -173,32 +241,21 @@ static int conn_new(struct listener *ls, int cfd, const struct sockaddr_in *sa)
 {
 	struct server *sv = ls->sv;
 	struct conn *c = sv->spare;
-	char *in, *out;
 	int one = 1;
 
+	/* A spare struct holds no buffers: they come from the pool when the
+	 * first request bytes do. */
 	if (c != NULL) {
 		sv->spare = c->next_free;
 		sv->nspare--;
-		in = c->in;
-		out = c->out.p;
 		memset(c, 0, sizeof(*c));
-		c->in = in;
-		if (out != NULL)
-			c->out = (struct obuf){ .p = out, .cap = OUT_BUF_SIZE };
 	} else {
 		c = calloc(1, sizeof(*c));
 	}
-	if (c != NULL && c->in == NULL)
-		c->in = malloc(IN_BUF_INIT);
 	/* Tracked: on epoll, registered once (edge-triggered) and interest
 	 * changes cost no system call; every short read or write below
 	 * says so with loop_unready(). */
-	if (c == NULL || c->in == NULL ||
-	    loop_add_tracked(sv->lp, cfd, POLLIN, conn_event, c) < 0) {
-		if (c != NULL) {
-			free(c->in);
-			free(c->out.p);
-		}
+	if (c == NULL || loop_add_tracked(sv->lp, cfd, POLLIN, conn_event, c) < 0) {
 		free(c);
 		close(cfd);
 		return -1;
@@ -208,7 +265,6 @@ static int conn_new(struct listener *ls, int cfd, const struct sockaddr_in *sa)
 	c->gen = server_gen_get(sv);
 	c->def = ls->def;
 	c->fd = cfd;
-	c->in_cap = IN_BUF_INIT;
 	inet_ntop(AF_INET, &sa->sin_addr, c->peer, sizeof(c->peer));
 	c->peer_port = ntohs(sa->sin_port);
 	c->proxy_wait = ls->proxy_protocol;
@@ -277,8 +333,10 @@ static void request_reset(struct conn *c)
 	c->src_wait = 0;
 	c->interim = 0;
 	c->head_only = 0;
-	c->allow[0] = '\0';
-	c->log_line[0] = c->log_ref[0] = c->log_ua[0] = '\0';
+	if (c->x != NULL) {
+		c->allow[0] = '\0';
+		c->log_line[0] = c->log_ref[0] = c->log_ua[0] = '\0';
+	}
 	c->status = 0;
 	if (c->out.cap > OUT_BUF_SIZE) {
 		/* A large autoindex page grew the buffer: give it back. */
@@ -291,7 +349,7 @@ static void request_reset(struct conn *c)
  * the framing of its body, nothing routed yet. */
 static void request_start(struct conn *c, size_t hlen)
 {
-	const struct request_head *rq = &c->req;
+	const struct request_head *rq = c->req;
 
 	c->head_len = c->pos = hlen;
 	c->keep_alive = rq->keep_alive;
@@ -319,17 +377,8 @@ void conn_free(struct conn *c)
 
 	server_gen_put(sv, c->gen);
 	c->gen = NULL;
-	if (c->in_cap != IN_BUF_INIT) { /* grown for a body: not kept */
-		free(c->in);
-		c->in = NULL;
-	}
-	if (c->out.cap != OUT_BUF_SIZE) {
-		free(c->out.p);
-		c->out.p = NULL;
-	}
+	drop_bufs(c); /* the buffers go back to the pool */
 	if (sv->nspare >= CONN_SPARE_MAX) {
-		free(c->in);
-		free(c->out.p);
 		free(c);
 		return;
 	}
@@ -344,8 +393,6 @@ void conn_free_spares(struct server *sv)
 		struct conn *c = sv->spare;
 
 		sv->spare = c->next_free;
-		free(c->in);
-		free(c->out.p);
 		free(c);
 	}
 	sv->nspare = 0;
@@ -392,7 +439,7 @@ static void apply(struct conn *c, int r)
 		enter(c, CONN_WAIT);
 		break;
 	case HANDLER_BODY:
-		if (c->req.expect_continue && c->req.minor >= 1) {
+		if (c->req->expect_continue && c->req->minor >= 1) {
 			/* RFC 9110 10.1.1: tell the client to send the body. */
 			if (reply_continue(c) < 0) {
 				conn_close(c);
@@ -415,7 +462,7 @@ static void apply(struct conn *c, int r)
 static void linger(struct conn *c)
 {
 	shutdown(c->fd, SHUT_WR);
-	c->in_len = c->pos = 0;
+	drop_bufs(c); /* what comes now is read into a stack buffer and dropped */
 	enter(c, CONN_LINGER);
 }
 
@@ -446,6 +493,10 @@ static void finish_response(struct conn *c)
 	c->in_len = left;
 	c->pos = 0;
 	c->head_len = 0;
+	/* Idle: the buffers go back to the pool.  Pipelined bytes already
+	 * read keep the input buffer (and the workspace) for their request. */
+	if (!left)
+		drop_bufs(c);
 	c->idle_since = c->sv->now_ms;
 	c->loc = NULL;
 	c->srv = NULL;
@@ -477,7 +528,7 @@ static int feed_body(struct conn *c)
 	uint64_t max = c->loc ? c->loc->max_body : 0;
 	int done = 0, st;
 
-	if (c->req.framing == FRAMING_LENGTH) {
+	if (c->req->framing == FRAMING_LENGTH) {
 		if (n > c->body_left)
 			n = (size_t)c->body_left;
 		c->body_left -= n;
@@ -501,7 +552,7 @@ static int feed_body(struct conn *c)
 	c->body_total += n;
 	/* A chunk-size line already tells how much more the body holds:
 	 * refuse it then, not once that much data has come in. */
-	if (max && (c->body_total > max || (c->req.framing == FRAMING_CHUNKED &&
+	if (max && (c->body_total > max || (c->req->framing == FRAMING_CHUNKED &&
 					    chunked_pending(&c->chunk) > max - c->body_total)))
 		return body_failed(c, 413);
 	if (n && c->sink && (st = c->sink->data(c, p, n)) != 0)
@@ -597,16 +648,16 @@ static int read_head(struct conn *c)
 	if (c->in_len == 0)
 		return 0;
 	/* Only the bytes new since the last read are scanned. */
-	r = request_parse_resume(&c->scan, c->in, c->in_len, &c->req);
+	r = request_parse_resume(c->scan, c->in, c->in_len, c->req);
 	if (r == -2)
 		return 0;
 	if (r == -1) {
 		c->keep_alive = 0;
 		c->body_done = 0;
 		/* A HEAD gets no content, even in an error. */
-		c->head_only = c->req.method_id == METHOD_HEAD;
+		c->head_only = c->req->method_id == METHOD_HEAD;
 		log_keep_first_line(c);
-		apply(c, http_error(c, c->req.status));
+		apply(c, http_error(c, c->req->status));
 		return 1;
 	}
 	request_start(c, (size_t)r);
@@ -626,7 +677,7 @@ static void step(struct conn *c)
 				goto wait;
 			continue;
 		case CONN_READ_BODY:
-			if (c->pos == c->in_len && !(c->req.framing == FRAMING_LENGTH && c->body_left == 0))
+			if (c->pos == c->in_len && !(c->req->framing == FRAMING_LENGTH && c->body_left == 0))
 				goto wait;
 			r = feed_body(c);
 			if (r == 0)
@@ -688,28 +739,34 @@ static void rebase(struct request_head *h, const char *old, char *new)
 	}
 }
 
-/* Makes room in the input buffer: heads grow by doubling, a body gets
- * the full buffer at once.  Returns 1 with room, 0 when the buffer is
- * full at its cap, -1 without memory. */
+/* Makes room in the input buffer: taken from the pool when the first
+ * byte of a request is due, heads grow by doubling up to IN_BUF_MAX, a
+ * body is read into a BODY_BUF_SIZE buffer from the pool (large reads,
+ * handed to the sink as they are; feed_body empties it after each).
+ * Returns 1 with room, 0 when the buffer is full at its cap, -1 without
+ * memory. */
 static int grow_in(struct conn *c)
 {
-	size_t ncap = c->state == CONN_READ_BODY ? IN_BUF_MAX : c->in_cap * 2;
+	int body = c->state == CONN_READ_BODY;
+	size_t ncap = body ? BODY_BUF_SIZE : c->in_cap * 2;
 	char *p;
 
-	if (c->in_len < c->in_cap && !(c->state == CONN_READ_BODY && c->in_cap - c->in_len < BODY_READ_MIN))
+	if (c->in == NULL || c->x == NULL) /* fill_in takes them first */
+		return take_bufs(c) < 0 ? -1 : 1;
+	if (c->in_len < c->in_cap && !(body && c->in_cap < BODY_BUF_SIZE))
 		return 1;
-	if (ncap > IN_BUF_MAX)
+	if (!body && ncap > IN_BUF_MAX)
 		ncap = IN_BUF_MAX;
-	if (ncap == c->in_cap)
+	if (ncap <= c->in_cap)
 		return c->in_len < c->in_cap; /* full: the parser has already answered 431 */
 	/* Not realloc(): the parsed head's slices point into the old buffer
 	 * and are moved over while it is still valid. */
-	p = malloc(ncap);
+	p = ncap == BODY_BUF_SIZE ? bufpool_get(&c->sv->pool, ncap) : malloc(ncap);
 	if (p == NULL)
 		return -1;
 	memcpy(p, c->in, c->in_len);
-	rebase(&c->req, c->in, p);
-	free(c->in);
+	rebase(c->req, c->in, p);
+	put_buf(c, c->in, c->in_cap);
 	c->in = p;
 	c->in_cap = ncap;
 	return 1;
@@ -719,21 +776,39 @@ static int grow_in(struct conn *c)
  * -1 if the connection ended. */
 static int fill_in(struct conn *c)
 {
+	char first[IN_BUF_INIT];
+	int idle = c->in == NULL;
+	size_t room;
 	ssize_t n;
-	int r = grow_in(c);
+	int r;
 
-	if (r <= 0) {
-		if (r < 0)
-			conn_close(c);
-		return r;
+	if (idle) {
+		/* Idle: the first bytes land on the stack and the buffers are
+		 * taken only when there are some, so a client that just closes
+		 * (a thousand at once, say) costs no buffer. */
+		room = sizeof(first);
+		n = read(c->fd, first, room);
+	} else {
+		if ((r = grow_in(c)) <= 0) {
+			if (r < 0)
+				conn_close(c);
+			return r;
+		}
+		room = c->in_cap - c->in_len;
+		n = read(c->fd, c->in + c->in_len, room);
 	}
-	n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
 	/* A short read took all there was (stream socket); the next bytes
 	 * are reported anew. */
-	if ((n >= 0 && (size_t)n < c->in_cap - c->in_len) ||
-	    (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))
+	if ((n >= 0 && (size_t)n < room) || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))
 		loop_unready(c->sv->lp, c->fd, POLLIN);
 	if (n > 0) {
+		if (idle) {
+			if (take_bufs(c) < 0) {
+				conn_close(c);
+				return -1;
+			}
+			memcpy(c->in, first, (size_t)n);
+		}
 		/* The first byte of a request starts its head timeout. */
 		if (c->state == CONN_READ_HEAD && c->in_len == 0)
 			set_deadline(c, conn_conf(c)->header_timeout_ms);

@@ -64,9 +64,9 @@ void conn_real_ip(struct conn *c)
 		c->peer_own_port = c->peer_port;
 		c->peer_saved = 1;
 	}
-	for (size_t i = 0; i < c->req.nfields && nv < REQUEST_FIELDS_MAX; i++)
-		if (slice_ieq(c->req.fields[i].name, name))
-			vals[nv++] = c->req.fields[i].value;
+	for (size_t i = 0; i < c->req->nfields && nv < REQUEST_FIELDS_MAX; i++)
+		if (slice_ieq(c->req->fields[i].name, name))
+			vals[nv++] = c->req->fields[i].value;
 	r = realip_client(cf->real_ip_from, cf->nreal_ip_from, c->peer, cf->real_ip_header, vals, nv,
 			  client, sizeof(client));
 	if (r < 0) {

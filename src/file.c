@@ -377,9 +377,9 @@ static int directory(struct conn *c)
 	for (size_t i = 0; i < lc->nindex; i++) {
 		size_t il = strlen(lc->index[i]);
 
-		if (flen + il + 2 > sizeof(c->fspath) || plen + il + 1 > sizeof(c->path))
+		if (flen + il + 2 > PATH_BUF || plen + il + 1 > PATH_BUF)
 			continue;
-		snprintf(c->fspath + flen, sizeof(c->fspath) - flen, "%s%s",
+		snprintf(c->fspath + flen, PATH_BUF - flen, "%s%s",
 			 c->fspath[flen - 1] == '/' ? "" : "/", lc->index[i]);
 		if (stat(c->fspath, &st) == 0 && S_ISREG(st.st_mode)) {
 			memcpy(c->path + plen, lc->index[i], il + 1);
@@ -406,14 +406,14 @@ static int not_modified(struct conn *c, const char *etag, const char *lm)
 static int conditions(struct conn *c, const struct fcache_entry *e, uint64_t *first,
 		      uint64_t *last)
 {
-	const struct header_field *rf = request_field(&c->req, "Range");
+	const struct header_field *rf = request_field(c->req, "Range");
 	const char *etag = e->etag, *lm = e->lm;
 	struct cond_res res = { 1, e->mtime, etag };
-	int pre = cond_check(&c->req, &res, c->sv->now), r;
+	int pre = cond_check(c->req, &res, c->sv->now), r;
 
 	if (pre != 0)
 		return pre;
-	if (rf == NULL || c->req.method_id != METHOD_GET || !cond_if_range(&c->req, etag, lm))
+	if (rf == NULL || c->req->method_id != METHOD_GET || !cond_if_range(c->req, etag, lm))
 		return 200;
 	r = range_parse(rf->value, e->size, first, last);
 	if (r < 0)
@@ -589,7 +589,7 @@ int file_delete(struct conn *c)
 		st_code = *leaf ? errno_status(errno) : 409;
 	else if (S_ISDIR(st.st_mode))
 		st_code = 409;
-	else if (cond_check_stat(&c->req, &st, c->sv->now) != 0)
+	else if (cond_check_stat(c->req, &st, c->sv->now) != 0)
 		st_code = 412;
 	else if (unlinkat(dfd, leaf, 0) < 0)
 		st_code = errno_status(errno);

@@ -32,7 +32,7 @@ static int dispatch(struct conn *c);
 static int options_reply(struct conn *c)
 {
 	char allow[ROUTE_ALLOW_MAX];
-	int star = c->req.target.len == 1 && c->req.target.p[0] == '*';
+	int star = c->req->target.len == 1 && c->req->target.p[0] == '*';
 	unsigned m = star ? route_allow_server(c->srv) : route_allow_mask(c->loc);
 
 	route_allow_format(m, 1, allow, sizeof(allow));
@@ -59,7 +59,7 @@ static int error_page(struct conn *c, int status)
 		return status;
 	n = strlen(uri);
 	elc = route_location(srv, uri, n);
-	if (n >= sizeof(c->path) || route_fs_path(elc, uri, n, c->fspath, sizeof(c->fspath)) < 0)
+	if (n >= PATH_BUF || route_fs_path(elc, uri, n, c->fspath, PATH_BUF) < 0)
 		return status;
 	if (stat(c->fspath, &st) < 0 || !S_ISREG(st.st_mode))
 		return status;
@@ -68,7 +68,7 @@ static int error_page(struct conn *c, int status)
 	if (route_cgi(elc, uri, n) != NULL)
 		return status;
 	if (status == 405 && c->loc != NULL) /* the target's methods, not the page's */
-		route_allow_format(route_allow_mask(c->loc), 0, c->allow, sizeof(c->allow));
+		route_allow_format(route_allow_mask(c->loc), 0, c->allow, CONN_ALLOW_MAX);
 	memcpy(c->path, uri, n + 1);
 	c->srv = srv;
 	c->loc = elc;
@@ -149,7 +149,7 @@ static int route_path(struct conn *c, size_t plen)
 	 * served, stored, listed or deleted by a request. */
 	if (lc->upload_store != NULL && dot_segment(c->path + n, plen - n))
 		return 404;
-	r = route_fs_path(lc, c->path, plen, c->fspath, sizeof(c->fspath));
+	r = route_fs_path(lc, c->path, plen, c->fspath, PATH_BUF);
 	if (r == -2)
 		return 404;
 	return r < 0 ? 414 : 0;
@@ -191,8 +191,8 @@ static void pick_server(struct conn *c, struct slice host)
 
 static int too_large(const struct conn *c)
 {
-	return c->req.framing == FRAMING_LENGTH && c->loc->max_body &&
-	       c->req.content_length > c->loc->max_body;
+	return c->req->framing == FRAMING_LENGTH && c->loc->max_body &&
+	       c->req->content_length > c->loc->max_body;
 }
 
 /* The whole body is in: its sink's end, or the handler for a request
@@ -209,7 +209,7 @@ static int begin(struct conn *c)
 {
 	int st = 0;
 
-	switch (c->req.method_id) {
+	switch (c->req->method_id) {
 	case METHOD_GET:
 	case METHOD_HEAD:
 		if (cgi_match(c))
@@ -238,9 +238,9 @@ static int begin(struct conn *c)
  * the server as a whole; a body is read and dropped, then answered. */
 static int asterisk(struct conn *c)
 {
-	pick_server(c, c->req.host);
+	pick_server(c, c->req->host);
 	c->loc = &c->srv->srv;
-	if (c->req.method_id != METHOD_OPTIONS)
+	if (c->req->method_id != METHOD_OPTIONS)
 		return 400;
 	if (too_large(c))
 		return 413;
@@ -249,7 +249,7 @@ static int asterisk(struct conn *c)
 
 static int head(struct conn *c)
 {
-	const struct request_head *rq = &c->req;
+	const struct request_head *rq = c->req;
 	struct slice q = { 0 };
 	size_t plen;
 	unsigned bit;
@@ -257,10 +257,10 @@ static int head(struct conn *c)
 
 	if (rq->target.len == 1 && rq->target.p[0] == '*')
 		return asterisk(c);
-	st = uri_normalize(rq->target, c->path, sizeof(c->path), &plen, &q);
+	st = uri_normalize(rq->target, c->path, PATH_BUF, &plen, &q);
 	if (st != 0)
 		return st;
-	if (q.len >= sizeof(c->query))
+	if (q.len >= PATH_BUF)
 		return 414;
 	if (q.len)
 		memcpy(c->query, q.p, q.len);
@@ -290,7 +290,7 @@ static int dispatch(struct conn *c)
 {
 	int st;
 
-	switch (c->req.method_id) {
+	switch (c->req->method_id) {
 	case METHOD_DELETE:
 		return file_delete(c);
 	case METHOD_OPTIONS:
@@ -311,11 +311,11 @@ static int local_redirect(struct conn *c)
 
 	if (st != 0)
 		return st;
-	if (c->req.method_id != METHOD_HEAD) {
-		c->req.method_id = METHOD_GET;
-		c->req.method = SLICE_LIT("GET");
+	if (c->req->method_id != METHOD_HEAD) {
+		c->req->method_id = METHOD_GET;
+		c->req->method = SLICE_LIT("GET");
 	}
-	c->req.framing = FRAMING_NONE; /* the body was for the script */
+	c->req->framing = FRAMING_NONE; /* the body was for the script */
 	if (c->loc->ret_code)
 		return 500;
 	if (!(c->loc->methods & M_GET))
@@ -362,8 +362,9 @@ void http_request_free(struct conn *c)
 {
 	/* A request that may have changed files (an upload, a script, a
 	 * DELETE) leaves no cached open file behind. */
-	if (c->req.method_id == METHOD_PUT || c->req.method_id == METHOD_POST ||
-	    c->req.method_id == METHOD_DELETE)
+	if (c->req != NULL && /* NULL: an idle connection, no request */
+	    (c->req->method_id == METHOD_PUT || c->req->method_id == METHOD_POST ||
+	     c->req->method_id == METHOD_DELETE))
 		fcache_clear(c->sv->fc);
 	if (c->src != NULL && c->src->free != NULL)
 		c->src->free(c);

@@ -57,7 +57,7 @@ static void esc(char *out, size_t n, const char *s)
 /* Copies a header value (truncated) into out, "" when absent. */
 static void copy_field(const struct conn *c, const char *name, char *out, size_t n)
 {
-	const struct header_field *f = request_field(&c->req, name);
+	const struct header_field *f = request_field(c->req, name);
 	size_t len = f ? f->value.len : 0;
 
 	if (len > n - 1)
@@ -72,7 +72,7 @@ static void copy_line(struct conn *c, const char *p, size_t max)
 {
 	size_t n = 0;
 
-	while (n < max && p[n] != '\r' && p[n] != '\n' && n < sizeof(c->log_line) - 1)
+	while (n < max && p[n] != '\r' && p[n] != '\n' && n < CONN_LOG_LINE_MAX - 1)
 		n++;
 	memcpy(c->log_line, p, n);
 	c->log_line[n] = '\0';
@@ -80,11 +80,11 @@ static void copy_line(struct conn *c, const char *p, size_t max)
 
 void log_keep_request(struct conn *c)
 {
-	const char *p = c->req.method.p;
+	const char *p = c->req->method.p;
 
 	copy_line(c, p, c->in_len - (size_t)(p - c->in));
-	copy_field(c, "Referer", c->log_ref, sizeof(c->log_ref));
-	copy_field(c, "User-Agent", c->log_ua, sizeof(c->log_ua));
+	copy_field(c, "Referer", c->log_ref, CONN_LOG_FIELD_MAX);
+	copy_field(c, "User-Agent", c->log_ua, CONN_LOG_FIELD_MAX);
 }
 
 void log_keep_first_line(struct conn *c)

@@ -326,17 +326,23 @@ static int emit(struct multipart *mp, const char *p, size_t n,
 
 /* Scans p[0..len) for the delimiter, passing everything else on as data.
  * A candidate is held back in mp->match (the held bytes equal
- * mp->delim[0..match), so they need no copy) and flushed when it fails.
+ * mp->delim[0..match), so they need no copy) and released when it fails.
  * The delimiter starts with CR and CR occurs nowhere else in it, so no
  * proper suffix of a partial match can itself begin a match: on a
  * mismatch the matcher restarts at 0, re-examining the mismatching byte
  * (which may be the CR of a new candidate, as in "\r\n\r\n--b").
+ * Data leaves as maximal slices of p: a failed candidate that began in p
+ * stays part of the run around it, so a piece yields one slice of p per
+ * part (plus, first, the held bytes of a candidate begun in an earlier
+ * piece, from mp->delim), however many CRs the data holds.
  * Returns 1 with *used set when the whole delimiter was consumed, 0 when
  * the input ran out, -1 when a callback stopped the parse. */
 static int scan(struct multipart *mp, const char *p, size_t len, size_t *used,
 		const struct multipart_cb *cb)
 {
 	size_t i = 0, start = 0;
+	size_t cand = 0;      /* where the candidate began in p */
+	int held = mp->match != 0; /* the candidate began in an earlier piece */
 
 	while (i < len) {
 		if (mp->match == 0) {
@@ -347,28 +353,37 @@ static int scan(struct multipart *mp, const char *p, size_t len, size_t *used,
 				break;
 			}
 			i = (size_t)(cr - p);
-			if (emit(mp, p + start, i - start, cb) < 0)
-				return -1;
+			cand = i++;
 			mp->match = 1;
-			start = ++i;
 		} else if (p[i] == mp->delim[mp->match]) {
-			mp->match++;
-			start = ++i;
-			if (mp->match == mp->delim_len) {
+			i++;
+			if (++mp->match == mp->delim_len) {
 				mp->match = 0;
 				*used = i;
-				return 1;
+				/* The run before the delimiter (empty when the
+				 * candidate began in an earlier piece). */
+				return held || emit(mp, p + start, cand - start, cb) == 0 ? 1 : -1;
 			}
 		} else {
-			if (emit(mp, mp->delim, mp->match, cb) < 0)
-				return -1;
-			mp->match = 0;
-			start = i;
+			if (held) {
+				/* Held bytes from earlier pieces go first; the
+				 * run goes on from the mismatching byte. */
+				if (emit(mp, mp->delim, mp->match, cb) < 0)
+					return -1;
+				held = 0;
+				start = i;
+			}
+			mp->match = 0; /* the failed candidate stays in the run */
 		}
 	}
-	if (emit(mp, p + start, i - start, cb) < 0)
-		return -1;
-	return 0;
+	if (mp->match != 0) {
+		/* A candidate is open at the end: the bytes of it in p are
+		 * held back (they equal mp->delim[..match)). */
+		if (held)
+			return 0;
+		return emit(mp, p + start, cand - start, cb);
+	}
+	return emit(mp, p + start, i - start, cb);
 }
 
 static int end_part(struct multipart *mp, const struct multipart_cb *cb)

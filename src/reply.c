@@ -15,7 +15,7 @@
 static int out_ready(struct conn *c)
 {
 	if (c->out.p == NULL) {
-		c->out.p = malloc(OUT_BUF_SIZE);
+		c->out.p = bufpool_get(&c->sv->pool, OUT_BUF_SIZE);
 		if (c->out.p == NULL)
 			return -1;
 		c->out.cap = OUT_BUF_SIZE;
@@ -79,7 +79,7 @@ void reply_end_head(struct conn *c, const char *ctype, int64_t length)
 		obuf_printf(&c->out, "Content-Length: %lld\r\n", (long long)length);
 	if (!c->keep_alive)
 		obuf_str(&c->out, "Connection: close\r\n");
-	else if (c->req.minor == 0)
+	else if (c->req->minor == 0)
 		obuf_str(&c->out, "Connection: keep-alive\r\n");
 	obuf_str(&c->out, "\r\n");
 	c->head_bytes = c->out.len;

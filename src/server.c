@@ -457,6 +457,7 @@ void server_free(struct server *sv)
 	sv->lp = NULL;
 	fcache_free(sv->fc);
 	sv->fc = NULL;
+	bufpool_clear(&sv->pool);
 }
 
 static void free_conns(struct server *sv)

@@ -52,7 +52,7 @@ struct upload {
 	size_t list_len;
 	char first[UPLOAD_NAME_MAX + 1]; /* first stored file name */
 	int in_file;                /* current multipart part is a file */
-	int skip;                   /* current part is an empty file input: dropped */
+	int skip;                   /* current part has filename="": its data is dropped */
 	char field[UPLOAD_FIELD_MAX + 1];
 	size_t field_len;
 	char field_name[256];
@@ -288,9 +288,9 @@ static int mp_begin(void *ctx, const struct multipart_part *part)
 	int st;
 
 	u->in_file = part->has_filename;
-	/* filename="" with no data is what a browser sends for a file input
-	 * left empty: no file, not an error; the part is skipped (data in
-	 * it would be a file without a name: 400). */
+	/* filename="" is what a browser sends for a file input left empty:
+	 * no file, not an error.  The part is skipped, data and all (its
+	 * bytes still count against the body limit). */
 	u->skip = u->in_file && part->filename[0] == '\0';
 	if (u->skip)
 		return 0;
@@ -317,12 +317,8 @@ static int mp_data(void *ctx, const char *data, size_t len)
 	struct upload *u = c->up;
 	int st;
 
-	if (u->skip) {
-		if (len == 0)
-			return 0;
-		u->err = 400;
-		return -1;
-	}
+	if (u->skip)
+		return 0;
 	if (!u->in_file) {
 		size_t room = UPLOAD_FIELD_MAX - u->field_len;
 
@@ -377,7 +373,7 @@ static void sink_abort(struct conn *c)
 
 static int json_wanted(struct conn *c)
 {
-	const struct header_field *f = request_field(&c->req, "Accept");
+	const struct header_field *f = request_field(c->req, "Accept");
 
 	if (f == NULL)
 		return 0;
@@ -565,7 +561,7 @@ int upload_begin(struct conn *c)
 {
 	const struct loc_conf *lc = c->loc;
 	const char *rel = c->path + strlen(lc->prefix);
-	const struct header_field *ct = request_field(&c->req, "Content-Type");
+	const struct header_field *ct = request_field(c->req, "Content-Type");
 	struct upload *u;
 	char boundary[MULTIPART_BOUNDARY_MAX + 1];
 	int st;
@@ -577,7 +573,7 @@ int upload_begin(struct conn *c)
 	c->up = u;
 	while (*rel == '/')
 		rel++;
-	if (c->req.method_id == METHOD_PUT) {
+	if (c->req->method_id == METHOD_PUT) {
 		size_t rl = strlen(rel);
 		struct stat sb;
 
@@ -596,9 +592,9 @@ int upload_begin(struct conn *c)
 		if (fstatat(u->put_dirfd, u->put_leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (S_ISDIR(sb.st_mode))
 				return 409;
-			if (cond_check_stat(&c->req, &sb, c->sv->now) != 0)
+			if (cond_check_stat(c->req, &sb, c->sv->now) != 0)
 				return 412;
-		} else if (cond_check_stat(&c->req, NULL, c->sv->now) != 0) {
+		} else if (cond_check_stat(c->req, NULL, c->sv->now) != 0) {
 			return 412;
 		}
 	} else if (ct != NULL && ct->value.len >= 19 && strncasecmp(ct->value.p, "multipart/form-data", 19) == 0) {

@@ -801,6 +801,89 @@ static void test_boundary_roundtrip(void **state)
 	free(r.rec);
 }
 
+/* ---- data as maximal slices of the input ---- */
+
+/* Counts part_data calls and checks where their bytes lie: inside the
+ * piece just fed, or (held-back delimiter bytes) inside the parser. */
+struct slices {
+	const char *piece;
+	size_t piece_len;
+	const struct multipart *mp;
+	int calls, from_state;
+	size_t bytes;
+};
+
+static int sl_data(void *ctx, const char *data, size_t len)
+{
+	struct slices *s = ctx;
+	const char *m = (const char *)s->mp;
+
+	if (data >= s->piece && data + len <= s->piece + s->piece_len) {
+		s->calls++;
+	} else {
+		assert_true(data >= m && data + len <= m + sizeof(*s->mp));
+		s->from_state++;
+	}
+	s->bytes += len;
+	return 0;
+}
+
+struct slice_case {
+	int line;
+	const char *data;  /* one part's data */
+	size_t cut;        /* feed in two pieces at this offset of the body, 0: whole */
+	int calls;         /* part_data calls with bytes of the input */
+	int from_state;    /* part_data calls with held-back bytes */
+};
+
+static const struct slice_case slice_cases[] = {
+	/* Fed whole: one slice, however many CRs and delimiter look-alikes. */
+	{ __LINE__, "abc", 0, 1, 0 },
+	{ __LINE__, "a\rb\rc\r\nd\r\n-e\r\n--X\r\n--BOUNDAR\r\r\r", 0, 1, 0 },
+	{ __LINE__, "\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r", 0, 1, 0 },
+	/* Cut inside the data: one slice per piece. */
+	{ __LINE__, "0123456789\r\n--BOUNDAR\rxyz", 71, 2, 0 },
+	/* Cut inside a candidate that fails in the second piece: the held
+	 * bytes come once from the parser, the rest as one slice. */
+	{ __LINE__, "0123456789\r\n--BOUNDARxyz\r\r", 81, 2, 1 },
+	/* Cut inside the real delimiter: nothing held is data. */
+	{ __LINE__, "0123456789", 81, 1, 0 },
+};
+
+static void test_slices(void **state)
+{
+	(void)state;
+	for (size_t k = 0; k < sizeof(slice_cases) / sizeof(slice_cases[0]); k++) {
+		const struct slice_case *sc = &slice_cases[k];
+		struct multipart *mp = malloc(sizeof(*mp));
+		struct slices s = { .mp = mp };
+		struct multipart_cb cb = { NULL, sl_data, NULL, &s };
+		char body[512];
+		int n = snprintf(body, sizeof(body), "--BOUNDARY\r\n" CD "name=f; filename=x\r\n\r\n"
+				 "%s\r\n--BOUNDARY--\r\n", sc->data);
+		size_t cut = sc->cut ? sc->cut : (size_t)n, from = 0;
+		int ret = 0;
+
+		assert_non_null(mp);
+		assert_true(n > 0 && (size_t)n < sizeof(body) && cut <= (size_t)n);
+		multipart_init(mp, "BOUNDARY");
+		for (size_t to = cut; from < (size_t)n; to = (size_t)n) {
+			char *piece = dup_exact(body + from, to - from);
+
+			s.piece = piece;
+			s.piece_len = to - from;
+			ret = multipart_feed(mp, piece, to - from, &cb);
+			free(piece);
+			from = to;
+		}
+		if (ret != 1 || s.calls != sc->calls || s.from_state != sc->from_state ||
+		    s.bytes != strlen(sc->data))
+			fail_msg("line %d: ret %d, %d slices + %d held (want %d + %d), %zu bytes",
+				 sc->line, ret, s.calls, s.from_state, sc->calls, sc->from_state, s.bytes);
+		free(mp);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -814,6 +897,7 @@ int main(void)
 		cmocka_unit_test(test_no_callbacks),
 		cmocka_unit_test(test_init_bad),
 		cmocka_unit_test(test_boundary_roundtrip),
+		cmocka_unit_test(test_slices),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
