@@ -90,7 +90,7 @@ static const struct config *get_config(void)
 	static struct config *cf;
 
 	if (cf == NULL) {
-		static const struct config_io io = { fake_read, fake_is_dir, NULL, NULL };
+		static const struct config_io io = { .read_file = fake_read, .is_dir = fake_is_dir };
 		char err[256];
 
 		cf = config_parse("/fz/route.conf", conf_text,

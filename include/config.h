@@ -105,6 +105,11 @@ struct config {
 	enum loop_backend events;    /* `events poll|epoll;` (extension), default
 				      * LOOP_DEFAULT (epoll on Linux) */
 	char *pid;                   /* `pid PATH;` absolute file for the process id, NULL if none */
+	char *user;                  /* `user NAME [GROUP];` NAME, NULL if none */
+	char *group;                 /* its GROUP, NULL: the user's primary group */
+	char *user_at;               /* "FILE:LINE" of the `user` directive (for messages) */
+	int cgi_allow_root;          /* `cgi_allow_root on|off;` (extension): 1 lets CGI
+				      * scripts run as root; default 0 */
 	char *path;                  /* the main configuration file as given */
 };
 
@@ -124,6 +129,10 @@ struct config_io {
 	 * directory of the main file as named (the caller passes an absolute
 	 * one so roots do not depend on the working directory). */
 	const char *base_dir;
+	/* Is there a user (lookup_user) or group (lookup_group) of that
+	 * name?  1 or 0.  NULL: `user` names are not checked. */
+	int (*lookup_user)(void *ctx, const char *name);
+	int (*lookup_group)(void *ctx, const char *name);
 };
 
 /* Room for any error message of config_parse/config_load: a file name,

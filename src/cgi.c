@@ -20,6 +20,7 @@
 #include "cgi_head.h"
 #include "conn.h"
 #include "log.h"
+#include "priv.h"
 #include "reply.h"
 #include "route.h"
 #include "server.h"
@@ -442,6 +443,12 @@ int cgi_begin(struct conn *c)
 {
 	if (c->cgi == NULL && !cgi_match(c))
 		return 404;
+	/* Scripts never run as root unless the configuration says so. */
+	if (!priv_cgi_allowed(c->gen->cf)) {
+		log_error("cgi: %s: refused to run as root (set \"user\", or "
+			  "\"cgi_allow_root on;\")", c->cgi->script);
+		return 500;
+	}
 	c->sink = &cgi_sink;
 	return 0;
 }

@@ -1173,14 +1173,12 @@ static int set_index(struct parser *P, struct lexer *lx, struct block *b,
 	return 0;
 }
 
-/* `NAME on|off;` into the int field at d->off of the block's settings. */
-static int set_flag(struct parser *P, struct lexer *lx, struct block *b,
-		    const struct directive *d, const struct tok *v, size_t n)
+/* The on|off in v[1] into *f.  0, or -1 with the error reported. */
+static int flag_arg(struct parser *P, struct lexer *lx, const struct directive *d,
+		    const struct tok *v, int *f)
 {
 	char tb[SHOW_BUF];
-	int *f = (int *)(void *)((char *)b->lc + d->off);
 
-	(void)n;
 	if (strcasecmp(v[1].s, "on") == 0)
 		*f = 1;
 	else if (strcasecmp(v[1].s, "off") == 0)
@@ -1191,6 +1189,14 @@ static int set_flag(struct parser *P, struct lexer *lx, struct block *b,
 				"it must be \"on\" or \"off\"",
 				SHOW(tb, v[1].s), d->name);
 	return 0;
+}
+
+/* `NAME on|off;` into the int field at d->off of the block's settings. */
+static int set_flag(struct parser *P, struct lexer *lx, struct block *b,
+		    const struct directive *d, const struct tok *v, size_t n)
+{
+	(void)n;
+	return flag_arg(P, lx, d, v, (int *)(void *)((char *)b->lc + d->off));
 }
 
 /* The count in v[1], from 1 to max, into *x.  0, or -1 with the error
@@ -1401,6 +1407,42 @@ static int set_pid(struct parser *P, struct lexer *lx, struct block *b,
 	return P->cf->pid ? 0 : -1;
 }
 
+/* `user NAME [GROUP];`: checked against the system's users and groups
+ * when the caller gives the lookups (as `-t` and a start do). */
+static int set_user(struct parser *P, struct lexer *lx, struct block *b,
+		    const struct directive *d, const struct tok *v, size_t n)
+{
+	char tb[SHOW_BUF], fb[PATH_SHOW], at[PATH_SHOW + 32];
+	const struct config_io *io = P->io;
+
+	(void)b;
+	for (size_t i = 1; i < n; i++)
+		if (v[i].len == 0)
+			return error_at(P, lx->file, v[i].line,
+					"invalid value \"\" in \"%s\" directive", d->name);
+	if (io && io->lookup_user && !io->lookup_user(io->ctx, v[1].s))
+		return error_at(P, lx->file, v[1].line, "unknown user \"%s\"", SHOW(tb, v[1].s));
+	if (n == 3 && io && io->lookup_group && !io->lookup_group(io->ctx, v[2].s))
+		return error_at(P, lx->file, v[2].line, "unknown group \"%s\"", SHOW(tb, v[2].s));
+	snprintf(at, sizeof(at), "%s:%lu", SHOW_PATH(fb, lx->file), v[0].line);
+	P->cf->user = astrdup(P->mem, v[1].s);
+	P->cf->group = n == 3 ? astrdup(P->mem, v[2].s) : NULL;
+	P->cf->user_at = astrdup(P->mem, at);
+	if (!P->cf->user || (n == 3 && !P->cf->group) || !P->cf->user_at)
+		return oom(P, lx, v[0].line);
+	return 0;
+}
+
+/* `NAME on|off;` of the main context: the int field at d->off in
+ * struct config (cgi_allow_root). */
+static int set_main_flag(struct parser *P, struct lexer *lx, struct block *b,
+			 const struct directive *d, const struct tok *v, size_t n)
+{
+	(void)b;
+	(void)n;
+	return flag_arg(P, lx, d, v, (int *)(void *)((char *)P->cf + d->off));
+}
+
 /* A count of the main context (max_connections, cgi_max_processes):
  * the unsigned field at d->off in struct config. */
 static int set_main_count(struct parser *P, struct lexer *lx, struct block *b,
@@ -1481,6 +1523,9 @@ static const struct directive directives[] = {
 	{ "cgi_max_processes", CTX_MAIN, 1, 1, 0, set_main_count,
 	  offsetof(struct config, cgi_max_processes) },
 	{ "events", CTX_MAIN, 1, 1, 0, set_events, 0 },
+	{ "user", CTX_MAIN, 1, 2, 0, set_user, 0 },
+	{ "cgi_allow_root", CTX_MAIN, 1, 1, 0, set_main_flag,
+	  offsetof(struct config, cgi_allow_root) },
 	{ "upload_max_files", CTX_HTTP, 1, 1, 0, set_max_files, 0 },
 	{ "disable_symlinks", CTX_HTTP, 1, 1, 0, set_flag,
 	  offsetof(struct loc_conf, disable_symlinks) },

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "log.h"
+#include "priv.h"
 #include "upload.h"
 #include "version.h"
 
@@ -160,7 +161,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
  * the files read. */
 static struct config *load_into(const char *path, struct read_list *rl, char *err, size_t errlen)
 {
-	struct config_io io = { io_read_file, io_is_dir, rl, NULL };
+	struct config_io io = { io_read_file, io_is_dir, rl, NULL, priv_user_exists,
+				priv_group_exists };
 	char *abspath = realpath(path, NULL);
 	struct config *cf;
 
@@ -178,10 +180,64 @@ static struct config *load_into(const char *path, struct read_list *rl, char *er
 	return cf;
 }
 
-/* The reload path: same load, nothing recorded. */
+/* `user NAME [GROUP]` the process switched to at start-up, if it did. */
+static char running_as[512];
+
+/* The reload path: same load, nothing recorded.  The user cannot change
+ * once root is given up: a new `user` line is reported and ignored. */
 static struct config *load(const char *path, char *err, size_t errlen)
 {
-	return load_into(path, NULL, err, errlen);
+	struct config *cf = load_into(path, NULL, err, errlen);
+	char want[sizeof(running_as)];
+
+	if (cf != NULL && running_as[0] != '\0') {
+		snprintf(want, sizeof(want), "%s %s", cf->user ? cf->user : "",
+			 cf->group ? cf->group : "");
+		if (strcmp(want, running_as) != 0)
+			log_error("warning: the \"user\" directive takes effect only at start-up; "
+				  "still running as \"%s\"", running_as);
+	}
+	return cf;
+}
+
+/* Any `cgi` mapping in cf? */
+static int has_cgi(const struct config *cf)
+{
+	for (size_t k = 0; k < cf->nservers; k++) {
+		const struct server_conf *s = &cf->servers[k];
+
+		for (size_t m = 0; m <= s->nlocs; m++)
+			if ((m < s->nlocs ? &s->locs[m] : &s->srv)->ncgi)
+				return 1;
+	}
+	return 0;
+}
+
+/* Gives up root for `user` (after everything that needs it).  0, or -1
+ * printed. */
+static int drop_root(const struct config *cf)
+{
+	char err[CONFIG_ERR_MAX];
+
+	switch (priv_drop(cf, err, sizeof(err))) {
+	case PRIV_FAILED:
+		fprintf(stderr, "webserv: %s\n", err);
+		return -1;
+	case PRIV_IGNORED:
+		log_error("warning: the \"user\" directive makes sense only when started as "
+			  "root, ignored in %s", cf->user_at);
+		break;
+	case PRIV_DROPPED:
+		snprintf(running_as, sizeof(running_as), "%s %s", cf->user,
+			 cf->group ? cf->group : "");
+		break;
+	case PRIV_NONE:
+		if (!priv_cgi_allowed(cf) && has_cgi(cf))
+			log_error("warning: running as root without \"user\": CGI requests are "
+				  "refused (500) unless \"cgi_allow_root on;\"");
+		break;
+	}
+	return 0;
 }
 
 /* Can a log at path be opened for appending (it is created if needed,
@@ -403,6 +459,9 @@ int main(int argc, char **argv)
 	}
 	warn_conflicts(cf);
 	if (o.test) {
+		if (cf->user != NULL && geteuid() != 0)
+			fprintf(stderr, "webserv: warning: the \"user\" directive makes sense only "
+					"when started as root, ignored in %s\n", cf->user_at);
 		if (check_files(cf) == 0) {
 			fprintf(stderr, "webserv: %s: syntax is ok\n", o.path);
 			if (o.dump)
@@ -441,6 +500,8 @@ int main(int argc, char **argv)
 			goto out;
 		pid_written = 1;
 	}
+	if (drop_root(sv.cf) < 0)
+		goto out;
 	server_run(&sv);
 	status = 0;
 out:

@@ -108,7 +108,21 @@ static int fake_is_dir(void *ctx, const char *path)
 	return 0;
 }
 
-static const struct config_io io = { fake_read, fake_is_dir, NULL, NULL };
+/* Users "www" and "nobody", groups "web" and "nogroup". */
+static int fake_user(void *ctx, const char *name)
+{
+	(void)ctx;
+	return strcmp(name, "www") == 0 || strcmp(name, "nobody") == 0;
+}
+
+static int fake_group(void *ctx, const char *name)
+{
+	(void)ctx;
+	return strcmp(name, "web") == 0 || strcmp(name, "nogroup") == 0;
+}
+
+static const struct config_io io = { .read_file = fake_read, .is_dir = fake_is_dir,
+				     .lookup_user = fake_user, .lookup_group = fake_group };
 
 /* Parses text (copied to an exact-size heap buffer that is freed before
  * the tree is used, so the tree must not point into it). */
@@ -242,6 +256,18 @@ static const struct err_case err_cases[] = {
 	{ __LINE__, "include;\n", AT(1) "invalid number of arguments in \"include\" directive" },
 	{ __LINE__, "types {\n text/html;\n}", AT(2) "invalid number of arguments in \"text/html\" directive" },
 
+	/* user, cgi_allow_root */
+	{ __LINE__, "user ghost;\nserver {}", AT(1) "unknown user \"ghost\"" },
+	{ __LINE__, "\nuser www\n  ghosts;\nserver {}", AT(3) "unknown group \"ghosts\"" },
+	{ __LINE__, "user;\nserver {}", AT(1) "invalid number of arguments in \"user\" directive" },
+	{ __LINE__, "user a b c;\nserver {}", AT(1) "invalid number of arguments in \"user\" directive" },
+	{ __LINE__, "user \"\";\nserver {}", AT(1) "invalid value \"\" in \"user\" directive" },
+	{ __LINE__, "user www;\nuser www;\nserver {}", AT(2) "\"user\" directive is duplicate" },
+	{ __LINE__, "server {\n user www;\n}", AT(2) "\"user\" directive is not allowed here" },
+	{ __LINE__, "cgi_allow_root 1;\nserver {}",
+	  AT(1) "invalid value \"1\" in \"cgi_allow_root\" directive, it must be \"on\" or \"off\"" },
+	{ __LINE__, "server {\n location / {\n  cgi_allow_root on;\n }\n}",
+	  AT(3) "\"cgi_allow_root\" directive is not allowed here" },
 	/* listen */
 	{ __LINE__, "server {\n listen 99999;\n}", AT(2) "invalid port in \"99999\"" },
 	{ __LINE__, "server {\n listen 0;\n}", AT(2) "invalid port in \"0\"" },
@@ -739,6 +765,42 @@ static void test_listen_many(void **state)
 	assert_int_equal(cf->servers[2].listens[0].addr, 0);
 	assert_int_equal(cf->servers[2].listens[0].port, 80);
 	config_free(cf);
+}
+
+static void test_user(void **state)
+{
+	struct config *cf = OK("server {}\n");
+
+	(void)state;
+	assert_null(cf->user);
+	assert_null(cf->group);
+	assert_int_equal(cf->cgi_allow_root, 0);
+	config_free(cf);
+	cf = OK("\nuser www;\ncgi_allow_root on;\nserver {}\n");
+	assert_string_equal(cf->user, "www");
+	assert_null(cf->group);
+	assert_string_equal(cf->user_at, MAIN ":2");
+	assert_int_equal(cf->cgi_allow_root, 1);
+	config_free(cf);
+	/* After the servers, from an include: the directive's own place. */
+	cf = OK("server {}\ncgi_allow_root OFF;\nuser nobody nogroup;\n");
+	assert_string_equal(cf->user, "nobody");
+	assert_string_equal(cf->group, "nogroup");
+	assert_string_equal(cf->user_at, MAIN ":3");
+	assert_int_equal(cf->cgi_allow_root, 0);
+	config_free(cf);
+	/* Without lookups (fuzzing), any name passes. */
+	{
+		const struct config_io bare = { .is_dir = fake_is_dir };
+		const char text[] = "user ghost ghosts;\nserver {}\n";
+		char err[256];
+
+		cf = config_parse(MAIN, text, sizeof(text) - 1, &bare, err, sizeof(err));
+		assert_non_null(cf);
+		assert_string_equal(cf->user, "ghost");
+		assert_string_equal(cf->group, "ghosts");
+		config_free(cf);
+	}
 }
 
 static void test_server_name(void **state)
@@ -1446,7 +1508,7 @@ static void test_include(void **state)
 
 	/* no read_file, no is_dir: includes fail, directories are not checked */
 	{
-		const struct config_io none = { NULL, NULL, NULL, NULL };
+		const struct config_io none = { .read_file = NULL };
 		char err[256];
 
 		cf = config_parse(MAIN, "root /nope; server {}", 21, &none, err, sizeof(err));
@@ -1872,6 +1934,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_listen_many),
+		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_server_name),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_times),

@@ -22,7 +22,7 @@ static int all_dirs(void *ctx, const char *path)
 	return 1;
 }
 
-static const struct config_io io = { NULL, all_dirs, NULL, NULL };
+static const struct config_io io = { .is_dir = all_dirs };
 
 static struct config *load(const char *text)
 {

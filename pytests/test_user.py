@@ -1,0 +1,304 @@
+"""`user NAME [GROUP];`: giving up root after start-up, and CGI never as
+root unless `cgi_allow_root on;`.
+
+The privilege tests need root (the suite runs as root on the test machines
+and in CI); without it they are skipped, saying so. Their files live in a
+temp dir that the user `nobody` may enter (pytest's own temp dirs are
+private to root)."""
+
+import os
+import pwd
+import grp
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+import conftest
+import wsh
+
+ROOT = os.geteuid() == 0
+needs_root = pytest.mark.skipif(not ROOT, reason="dropping privileges needs webserv started "
+                                "as root; this suite runs as uid %d" % os.geteuid())
+
+NOBODY = pwd.getpwnam("nobody")
+NOGROUP = grp.getgrnam("nogroup").gr_gid
+
+ID_PY = b"""import os, sys
+sys.stdout.write("Content-Type: text/plain\\r\\n\\r\\n")
+sys.stdout.write("uid=%d euid=%d gid=%d egid=%d\\n" % (os.getuid(), os.geteuid(), os.getgid(), os.getegid()))
+"""
+
+SITE = {"index.html": "home page\n", "cgi/id.py": ID_PY}
+
+CONF = """
+{head}
+pid {tmp}/webserv.pid;
+server {
+    listen 127.0.0.1:{port};
+    root {root};
+    location /cgi/ {
+        allow_methods GET HEAD POST;
+        cgi .py /usr/bin/python3;
+    }
+    location /up/ {
+        allow_methods GET PUT POST DELETE;
+        upload_store {tmp}/store;
+        alias {tmp}/store/;
+    }
+}
+"""
+
+
+def conf(head):
+	return CONF.replace("{head}", head)
+
+
+@pytest.fixture
+def open_tmp():
+	"""Factory: a fresh temp dir that `nobody` may enter and read."""
+	made = []
+
+	def make():
+		d = Path(tempfile.mkdtemp(prefix="webserv-user-"))
+		d.chmod(0o755)
+		made.append(d)
+		return d
+
+	yield make
+	for d in made:
+		shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def user_server(webserv_bin, open_tmp):
+	"""Factory: user_server(conf, files=..., user=None) starts webserv on
+	an open temp dir (as root, or as `user` when given) and stops it at
+	teardown; the upload store {tmp}/store belongs to nobody."""
+	started = []
+
+	def start(text, files=SITE, user=None, wait=True):
+		tmp = open_tmp()
+		store = tmp / "store"
+		store.mkdir()
+		os.chown(store, NOBODY.pw_uid, NOGROUP)
+		old = os.umask(0o022)
+		try:
+			env = conftest.Env(tmp, text, files=files)
+		finally:
+			os.umask(old)
+		if user is not None:
+			os.chown(tmp, user, -1)
+		srv = conftest.Server.__new__(conftest.Server)
+		srv_init(srv, env, webserv_bin, user)
+		started.append(srv)
+		if wait:
+			srv.wait_ready()
+			# The switch comes after the bind: the loop's first line.
+			assert wait_log(srv, "ready, "), srv.stderr_text()
+		return srv
+
+	yield start
+	problems = []
+	for srv in started:
+		problems += srv.stop()
+	if problems:
+		pytest.fail("\n".join(problems), pytrace=False)
+
+
+def srv_init(srv, env, bin_path, user):
+	"""conftest.Server.__init__, with the process started as `user`."""
+	if user is None:
+		conftest.Server.__init__(srv, env, bin_path)
+		return
+	real_popen = subprocess.Popen
+
+	def popen(*a, **kw):
+		kw["user"] = user
+		kw["group"] = NOGROUP
+		kw["extra_groups"] = []
+		return real_popen(*a, **kw)
+
+	subprocess.Popen = popen
+	try:
+		conftest.Server.__init__(srv, env, bin_path)
+	finally:
+		subprocess.Popen = real_popen
+
+
+def status_ids(pid):
+	"""The Uid, Gid and Groups lines of /proc/PID/status."""
+	out = {}
+	for line in Path("/proc/%d/status" % pid).read_text().splitlines():
+		key, _, val = line.partition(":")
+		if key in ("Uid", "Gid", "Groups"):
+			out[key] = [int(x) for x in val.split()]
+	return out
+
+
+def wait_log(srv, text, timeout=5.0):
+	deadline = time.monotonic() + wsh.T(timeout)
+	while text not in srv.stderr_text():
+		if time.monotonic() > deadline:
+			return False
+		time.sleep(0.05)
+	return True
+
+
+@needs_root
+def test_drops_to_nobody_after_binding(user_server):
+	srv = user_server(conf("user nobody nogroup;"))
+	ids = status_ids(srv.pid)
+	assert ids["Uid"] == [NOBODY.pw_uid] * 4, ids
+	assert ids["Gid"] == [NOGROUP] * 4, ids
+	assert set(ids["Groups"]) <= {NOGROUP}, ids
+	r = srv.get("/")
+	assert r.status_code == 200 and r.text == "home page\n"
+	# The pid file was written before the switch.
+	assert (srv.tmp / "webserv.pid").read_text().strip() == str(srv.pid)
+
+
+@needs_root
+def test_group_defaults_to_the_users_primary_group(user_server):
+	srv = user_server(conf("user nobody;"))
+	ids = status_ids(srv.pid)
+	assert ids["Uid"] == [NOBODY.pw_uid] * 4, ids
+	assert ids["Gid"] == [NOBODY.pw_gid] * 4, ids
+
+
+@needs_root
+def test_cgi_runs_as_the_user(user_server):
+	srv = user_server(conf("user nobody nogroup;"))
+	r = srv.get("/cgi/id.py")
+	assert r.status_code == 200, r.text
+	assert r.text.strip() == "uid=%d euid=%d gid=%d egid=%d" % (
+		NOBODY.pw_uid, NOBODY.pw_uid, NOGROUP, NOGROUP)
+
+
+@needs_root
+def test_uploads_work_after_the_switch(user_server):
+	"""Stores are written by the user (and through /proc/self/fd, which a
+	set-id process must still be allowed to use)."""
+	srv = user_server(conf("user nobody nogroup;"))
+	r = srv.http("PUT", "/up/a.txt", data=b"stored by nobody\n")
+	assert r.status_code == 201, r.text
+	st = os.stat(srv.tmp / "store" / "a.txt")
+	assert st.st_uid == NOBODY.pw_uid
+	assert srv.get("/up/a.txt").content == b"stored by nobody\n"
+
+
+@needs_root
+def test_cgi_refused_as_root_without_user(user_server):
+	srv = user_server(conf("cgi_allow_root off;"))
+	assert "CGI requests are refused" in srv.stderr_text()
+	r = srv.get("/cgi/id.py")
+	assert r.status_code == 500
+	assert "<html" in r.text.lower()
+	assert wait_log(srv, "refused to run as root")
+	# Everything else is served.
+	assert srv.get("/").status_code == 200
+	# A body is not fed to anything either.
+	r = srv.post("/cgi/id.py", data=b"x" * 1000)
+	assert r.status_code == 500
+
+
+@needs_root
+def test_cgi_as_root_when_allowed(user_server):
+	srv = user_server(conf("cgi_allow_root on;"))
+	r = srv.get("/cgi/id.py")
+	assert r.status_code == 200, r.text
+	assert r.text.startswith("uid=0 euid=0 ")
+
+
+@needs_root
+def test_reload_cannot_bind_a_privileged_port_after_the_switch(user_server):
+	srv = user_server(conf("user nobody nogroup;"))
+	low = None
+	for p in range(1000, 1020):
+		s = socket.socket()
+		try:
+			s.bind(("127.0.0.1", p))
+			low = p
+			break
+		except OSError:
+			continue
+		finally:
+			s.close()
+	if low is None:
+		pytest.skip("no free port below 1024 to try")
+	text = srv.conf_path.read_text().replace(
+		"listen 127.0.0.1:%d;" % srv.port,
+		"listen 127.0.0.1:%d;\n    listen 127.0.0.1:%d;" % (srv.port, low))
+	srv.conf_path.write_text(text)
+	os.kill(srv.pid, signal.SIGHUP)
+	assert wait_log(srv, "reload failed, configuration kept: cannot listen on 127.0.0.1:%d: "
+	                "Permission denied" % low), srv.stderr_text()
+	assert srv.get("/").status_code == 200
+	with pytest.raises(OSError):
+		socket.create_connection(("127.0.0.1", low), timeout=1).close()
+
+
+@needs_root
+def test_reload_keeps_the_user(user_server):
+	srv = user_server(conf("user nobody nogroup;"))
+	srv.conf_path.write_text(srv.conf_path.read_text().replace(
+		"user nobody nogroup;", "user root;"))
+	os.kill(srv.pid, signal.SIGHUP)
+	assert wait_log(srv, "configuration reloaded")
+	assert "takes effect only at start-up" in srv.stderr_text()
+	assert status_ids(srv.pid)["Uid"] == [NOBODY.pw_uid] * 4
+
+
+@needs_root
+def test_user_ignored_when_not_started_as_root(user_server):
+	"""Started as nobody: `user` is a warning, not an error (nginx)."""
+	srv = user_server(conf("user daemon;"), user=NOBODY.pw_uid)
+	assert status_ids(srv.pid)["Uid"] == [NOBODY.pw_uid] * 4
+	assert 'the "user" directive makes sense only when started as root, ignored in ' \
+	       '%s:2' % srv.conf_path in srv.stderr_text()
+	assert srv.get("/").status_code == 200
+	# Not root: CGI needs no permission.
+	r = srv.get("/cgi/id.py")
+	assert r.status_code == 200 and r.text.startswith("uid=%d " % NOBODY.pw_uid)
+
+
+@pytest.mark.parametrize("line,word,what", [
+	("user nosuchuser-4711;", "nosuchuser-4711", "user"),
+	("user nobody nosuchgroup-4711;", "nosuchgroup-4711", "group"),
+])
+def test_t_names_the_unknown_user_or_group(run_bin, make_env, line, word, what):
+	env = make_env("error_log stderr;\n%s\nserver {\n listen 127.0.0.1:{port};\n}\n" % line)
+	r = run_bin("-t", env.conf_path)
+	assert r.returncode == 1
+	lineno = env.conf_text.splitlines().index(line) + 1
+	assert r.stderr.strip().splitlines()[-1] == 'webserv: %s:%d: unknown %s "%s"' % (
+		env.conf_path, lineno, what, word), r.stderr
+
+
+@pytest.mark.parametrize("text,msg", [
+	("user;", 'invalid number of arguments in "user" directive'),
+	("user a b c;", 'invalid number of arguments in "user" directive'),
+	("user \"\";", 'invalid value "" in "user" directive'),
+	("cgi_allow_root yes;", 'invalid value "yes" in "cgi_allow_root" directive, '
+	                       'it must be "on" or "off"'),
+	("server { user nobody; }", '"user" directive is not allowed here'),
+	("user nobody;\nuser nobody;", '"user" directive is duplicate'),
+])
+def test_bad_user_lines(run_bin, make_env, text, msg):
+	env = make_env(text + "\nserver {\n listen 127.0.0.1:{port};\n}\n")
+	r = run_bin("-t", env.conf_path)
+	assert r.returncode == 1
+	assert r.stderr.strip().endswith(msg), r.stderr
+	assert "webserv: %s:" % env.conf_path in r.stderr
+
+
+def test_t_accepts_a_known_user(run_bin, make_env):
+	env = make_env("user nobody nogroup;\nserver {\n listen 127.0.0.1:{port};\n}\n")
+	r = run_bin("-t", env.conf_path)
+	assert r.returncode == 0, r.stderr
+	assert r.stderr.strip().endswith("syntax is ok")
