@@ -74,11 +74,18 @@ struct loc_conf {
 	int upload_active_inline;      /* `upload_active_inline on|off;` 1: stored active types served inline; default 0 */
 };
 
-/* One `listen [HOST:]PORT;`.  addr is an IPv4 address in host byte order
- * (0 = 0.0.0.0, wildcard). */
+/* One `listen ADDRESS[:PORT] [FLAGS];` (and, with the port, a local
+ * address a client connected to).  An IPv4 address is in addr, in host
+ * byte order (0 = 0.0.0.0, the wildcard); an IPv6 one (v6 = 1) in addr6,
+ * in network byte order (all zero = [::]); addr.c compares them. */
 struct listen_addr {
 	uint32_t addr;
 	uint16_t port;
+	uint8_t v6;             /* 1: IPv6, in addr6 */
+	uint8_t ipv6only;       /* IPv6 only: `ipv6only=on` (default) takes IPv6
+				 * clients only, `off` IPv4 ones too (IPV6_V6ONLY) */
+	uint8_t default_server; /* `default_server`: the default for this address */
+	uint8_t addr6[16];
 };
 
 struct server_conf {

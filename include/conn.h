@@ -91,10 +91,9 @@ struct conn {
 	const struct server_conf *def; /* default server of its address in gen */
 	int fd;
 	enum conn_state state;
-	char peer[48];            /* remote address text */
+	char peer[48];            /* remote address text ("192.0.2.1", "2001:db8::1") */
 	uint16_t peer_port;
-	uint32_t laddr;           /* local address the client connected to (host order) */
-	uint16_t lport;
+	struct listen_addr laddr; /* local address and port the client connected to */
 	struct conn *prev, *next; /* all connections, for the timeout sweep */
 	struct conn *next_free;   /* closed, freed after the iteration */
 

@@ -197,7 +197,7 @@ class Env:
 		"""(host, port) pairs to probe for readiness, from the listen lines."""
 		out = []
 		for text in [self.conf_text] + self.extra_confs:
-			for m in re.finditer(r"(?m)^[^#\n]*?\blisten\s+([^;\s]+)\s*;", text):
+			for m in re.finditer(r"(?m)^[^#\n]*?\blisten\s+([^;\s]+)[^;\n]*;", text):
 				spec = m.group(1)
 				host, _, port = spec.rpartition(":")
 				if not port.isdigit():

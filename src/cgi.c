@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "addr.h"
 #include "cgi_env.h"
 #include "cgi_head.h"
 #include "conn.h"
@@ -267,15 +268,27 @@ static const char *server_name(const struct conn *c, char *buf, size_t n)
 
 	if (sname != NULL && sname[0] != '\0')
 		return sname;
-	if (colon && c->req.host.p[0] != '[')
+	if (hl && c->req.host.p[0] == '[') {
+		/* An IP-literal keeps its brackets (RFC 3875 4.1.14), not the port. */
+		const char *rb = memchr(c->req.host.p, ']', hl);
+
+		if (rb)
+			hl = (size_t)(rb - c->req.host.p) + 1;
+	} else if (colon) {
 		hl = (size_t)(colon - c->req.host.p);
+	}
 	if (hl >= n)
 		hl = n - 1;
 	if (hl)
 		memcpy(buf, c->req.host.p, hl);
 	buf[hl] = '\0';
-	if (buf[0] == '\0')
-		inet_ntop(AF_INET, &(struct in_addr){ htonl(c->laddr) }, buf, (socklen_t)n);
+	if (buf[0] == '\0') {
+		char ip[ADDR_TEXT_MAX];
+
+		addr_format(&c->laddr, 0, ip, sizeof(ip));
+		/* RFC 3875 4.1.14: an IPv6 address in brackets. */
+		snprintf(buf, n, c->laddr.v6 ? "[%s]" : "%s", ip);
+	}
 	return buf;
 }
 
@@ -285,7 +298,7 @@ static int build_env(struct conn *c, char *envbuf, size_t envlen, char **envp)
 	struct cgi_proc *cg = c->cgi;
 	struct cgi_env_req rq = { 0 };
 	const struct header_field *ct = request_field(&c->req, "Content-Type");
-	char translated[PATH_BUF], hostbuf[CGI_HOST_MAX];
+	char translated[PATH_BUF], hostbuf[CGI_HOST_MAX], server_addr[ADDR_TEXT_MAX];
 
 	/* PATH_TRANSLATED: PATH_INFO mapped like a URI of this location. */
 	translated[0] = '\0';
@@ -306,7 +319,9 @@ static int build_env(struct conn *c, char *envbuf, size_t envlen, char **envp)
 	rq.content_type = ct ? ct->value : (struct slice){ 0 };
 	rq.content_length = c->req.framing != FRAMING_NONE ? (long long)cg->spool_len : -1;
 	rq.server_name = cstr(server_name(c, hostbuf, sizeof(hostbuf)));
-	rq.server_port = c->lport;
+	rq.server_port = c->laddr.port;
+	addr_format(&c->laddr, 0, server_addr, sizeof(server_addr));
+	rq.server_addr = cstr(server_addr);
 	rq.remote_addr = cstr(c->peer);
 	rq.remote_port = c->peer_port;
 	rq.server_protocol = cstr(c->req.minor == 0 ? "HTTP/1.0" : "HTTP/1.1");

@@ -37,6 +37,7 @@
  * block opened in it is closed in it (nginx does the same), so every
  * error points into the file that holds it. */
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,6 +47,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "addr.h"
 
 #define INCLUDE_DEPTH_MAX 16     /* nested include levels */
 #define INCLUDE_FILES_MAX 1024   /* included files in one parse (fan-out bound) */
@@ -913,7 +915,7 @@ static int set_server(struct parser *P, struct lexer *lx, struct block *b,
 		s.listens = amalloc(P->mem, sizeof(*s.listens));
 		if (!s.listens)
 			return oom(P, lx, v[0].line);
-		s.listens[0].addr = 0;
+		memset(&s.listens[0], 0, sizeof(s.listens[0]));
 		s.listens[0].port = 80;
 		s.nlistens = 1;
 	}
@@ -1045,39 +1047,116 @@ static int set_include(struct parser *P, struct lexer *lx, struct block *b,
 	return rc;
 }
 
+/* The HOST of `listen HOST:PORT` (hl bytes at s) into la: an IPv4
+ * address, `*`, `localhost`, or an IPv6 address in brackets.  0, or -1
+ * with the error reported about the whole word w. */
+static int listen_host(struct parser *P, struct lexer *lx, const struct tok *w,
+		       const char *s, size_t hl, struct listen_addr *la)
+{
+	char tb[SHOW_BUF], ip[64];
+
+	if (hl == 1 && s[0] == '*')
+		return 0;
+	if (hl == 9 && strncasecmp(s, "localhost", 9) == 0) {
+		la->addr = 0x7f000001;
+		return 0;
+	}
+	if (s[0] == '[') {
+		/* RFC 3986 IP-literal, without a zone. */
+		if (hl < 3 || hl - 2 >= sizeof(ip))
+			return error_at(P, lx->file, w->line, "invalid IPv6 address in \"%s\"",
+					SHOW(tb, w->s));
+		memcpy(ip, s + 1, hl - 2);
+		ip[hl - 2] = '\0';
+		if (strchr(ip, ':') == NULL || inet_pton(AF_INET6, ip, la->addr6) != 1)
+			return error_at(P, lx->file, w->line, "invalid IPv6 address in \"%s\"",
+					SHOW(tb, w->s));
+		/* Connections to it are seen as IPv4 (addr.c): ask for that. */
+		if (memcmp(la->addr6, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
+			return error_at(P, lx->file, w->line,
+					"IPv4-mapped address in \"%s\": listen on the IPv4 address",
+					SHOW(tb, w->s));
+		la->v6 = 1;
+		la->ipv6only = 1;
+		return 0;
+	}
+	if (parse_ipv4(s, hl, &la->addr) == 0)
+		return 0;
+	if (memchr(s, ':', hl) != NULL)
+		return error_at(P, lx->file, w->line,
+				"invalid host in \"%s\" (an IPv6 address goes in brackets: "
+				"\"[ADDRESS]:PORT\")", SHOW(tb, w->s));
+	return error_at(P, lx->file, w->line, "invalid host in \"%s\"", SHOW(tb, w->s));
+}
+
+/* `listen [HOST:]PORT [default_server] [ipv6only=on|off];` */
 static int set_listen(struct parser *P, struct lexer *lx, struct block *b,
 		      const struct directive *d, const struct tok *v, size_t n)
 {
-	char tb[SHOW_BUF];
+	char tb[SHOW_BUF], at[ADDR_TEXT_MAX];
 	struct server_conf *srv = b->srv;
-	const char *s = v[1].s, *colon = strrchr(s, ':');
-	const char *port = colon ? colon + 1 : s;
+	const char *s = v[1].s, *colon, *port;
 	struct listen_addr la, *ls;
+	int v6only = -1;
 	uint64_t p;
 
 	(void)d;
-	(void)n;
+	memset(&la, 0, sizeof(la));
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (rb == NULL)
+			return error_at(P, lx->file, v[1].line, "missing \"]\" in \"%s\"",
+					SHOW(tb, s));
+		colon = rb[1] == ':' ? rb + 1 : NULL;
+		if (colon == NULL)
+			return error_at(P, lx->file, v[1].line, "invalid port in \"%s\"", SHOW(tb, s));
+	} else {
+		colon = strrchr(s, ':');
+	}
+	port = colon ? colon + 1 : s;
 	if (parse_u64(port, strlen(port), &p) < 0 || p < 1 || p > 65535)
 		return error_at(P, lx->file, v[1].line, "invalid port in \"%s\"", SHOW(tb, s));
 	la.port = (uint16_t)p;
-	la.addr = 0;
-	if (colon) {
-		size_t hl = (size_t)(colon - s);
+	if (colon && listen_host(P, lx, &v[1], s, (size_t)(colon - s), &la) < 0)
+		return -1;
+	addr_format(&la, 1, at, sizeof(at));
+	for (size_t i = 2; i < n; i++) {
+		const char *f = v[i].s;
 
-		if (hl == 1 && s[0] == '*')
-			la.addr = 0;
-		else if (hl == 9 && strncasecmp(s, "localhost", 9) == 0)
-			la.addr = 0x7f000001;
-		else if (parse_ipv4(s, hl, &la.addr) < 0)
-			return error_at(P, lx->file, v[1].line, "invalid host in \"%s\"",
-					SHOW(tb, s));
+		if (strcmp(f, "default_server") == 0) {
+			la.default_server = 1;
+		} else if (strcmp(f, "ipv6only=on") == 0 || strcmp(f, "ipv6only=off") == 0) {
+			if (!la.v6)
+				return error_at(P, lx->file, v[i].line,
+						"\"ipv6only\" applies only to IPv6 addresses, "
+						"not to %s", at);
+			v6only = f[10] == 'n';
+		} else {
+			return error_at(P, lx->file, v[i].line, "invalid parameter \"%s\"",
+					SHOW(tb, f));
+		}
 	}
+	if (v6only >= 0)
+		la.ipv6only = (uint8_t)v6only;
 	for (size_t i = 0; i < srv->nlistens; i++)
-		if (srv->listens[i].addr == la.addr && srv->listens[i].port == la.port)
-			return error_at(P, lx->file, v[1].line, "duplicate listen %u.%u.%u.%u:%u",
-					(unsigned)(la.addr >> 24), (unsigned)(la.addr >> 16) & 255,
-					(unsigned)(la.addr >> 8) & 255, (unsigned)la.addr & 255,
-					(unsigned)la.port);
+		if (addr_eq(&srv->listens[i], &la))
+			return error_at(P, lx->file, v[1].line, "duplicate listen %s", at);
+	/* One socket per address: its options must agree across servers. */
+	for (size_t k = 0; k < P->cf->nservers; k++)
+		for (size_t i = 0; i < P->cf->servers[k].nlistens; i++) {
+			const struct listen_addr *o = &P->cf->servers[k].listens[i];
+
+			if (!addr_eq(o, &la))
+				continue;
+			if (o->default_server && la.default_server)
+				return error_at(P, lx->file, v[1].line,
+						"a duplicate default server for %s", at);
+			if (o->ipv6only != la.ipv6only)
+				return error_at(P, lx->file, v[1].line,
+						"conflicting \"ipv6only\" for %s (\"%s\" before)", at,
+						o->ipv6only ? "on" : "off");
+		}
 	ls = agrow(P->mem, srv->listens, srv->nlistens, sizeof(*ls));
 	if (!ls)
 		return oom(P, lx, v[1].line);
@@ -1492,7 +1571,7 @@ static const struct directive directives[] = {
 	{ "location", CTX_SRV, 1, 2, D_BLOCK | D_MULTI, set_location, 0 },
 	{ "types", CTX_MAIN | CTX_SRV, 0, 0, D_BLOCK | D_MULTI, set_types, 0 },
 	{ "include", CTX_HTTP | CTX_TYPES, 1, 1, D_MULTI, set_include, 0 },
-	{ "listen", CTX_SRV, 1, 1, D_MULTI, set_listen, 0 },
+	{ "listen", CTX_SRV, 1, 3, D_MULTI, set_listen, 0 },
 	{ "server_name", CTX_SRV, 1, ARGS_ANY, D_MULTI, set_server_name, 0 },
 	{ "root", CTX_HTTP, 1, 1, 0, set_dir, offsetof(struct loc_conf, root) },
 	{ "alias", CTX_LOC, 1, 1, 0, set_dir, offsetof(struct loc_conf, alias) },

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "addr.h"
 #include "http.h"
 #include "log.h"
 #include "reply.h"
@@ -59,7 +60,7 @@ static int adopt(struct conn *c)
 
 	if (c->gen == sv->gen)
 		return 0;
-	def = route_server(sv->gen->cf, c->laddr, c->lport, (struct slice){ "", 0 });
+	def = route_server(sv->gen->cf, &c->laddr, (struct slice){ "", 0 });
 	if (def == NULL)
 		return -1;
 	server_gen_put(sv, c->gen);
@@ -146,10 +147,12 @@ static int reclaim_idle(struct server *sv)
 
 /* A new connection for the accepted socket cfd.  Returns 0 or -1 (the
  * socket is closed). */
-static int conn_new(struct listener *ls, int cfd, const struct sockaddr_in *sa)
+static int conn_new(struct listener *ls, int cfd, const struct sockaddr_storage *sa,
+		    socklen_t sl)
 {
 	struct server *sv = ls->sv;
-	struct sockaddr_in la;
+	struct sockaddr_storage la;
+	struct listen_addr peer;
 	socklen_t ll = sizeof(la);
 	struct conn *c = calloc(1, sizeof(*c));
 	int one = 1;
@@ -169,15 +172,15 @@ static int conn_new(struct listener *ls, int cfd, const struct sockaddr_in *sa)
 	c->def = ls->def;
 	c->fd = cfd;
 	c->in_cap = IN_BUF_INIT;
-	inet_ntop(AF_INET, &sa->sin_addr, c->peer, sizeof(c->peer));
-	c->peer_port = ntohs(sa->sin_port);
-	if (getsockname(cfd, (struct sockaddr *)&la, &ll) == 0) {
-		c->laddr = ntohl(la.sin_addr.s_addr);
-		c->lport = ntohs(la.sin_port);
-	} else {
-		c->laddr = ls->addr;
-		c->lport = ls->port;
-	}
+	/* Text without brackets (REMOTE_ADDR, the access log); an IPv4
+	 * client of a dual-stack socket shows as IPv4. */
+	if (addr_from_sockaddr((const struct sockaddr *)sa, sl, &peer) < 0)
+		memset(&peer, 0, sizeof(peer));
+	addr_format(&peer, 0, c->peer, sizeof(c->peer));
+	c->peer_port = peer.port;
+	if (getsockname(cfd, (struct sockaddr *)&la, &ll) < 0 ||
+	    addr_from_sockaddr((const struct sockaddr *)&la, ll, &c->laddr) < 0)
+		c->laddr = ls->la;
 	c->next = sv->conns;
 	if (sv->conns)
 		sv->conns->prev = c;
@@ -197,7 +200,7 @@ void conn_accept(struct loop *lp, int fd, short re, void *ctx)
 	(void)lp;
 	(void)re;
 	for (int reclaimed = 0;;) {
-		struct sockaddr_in sa;
+		struct sockaddr_storage sa;
 		socklen_t sl = sizeof(sa);
 		int cfd;
 
@@ -224,7 +227,7 @@ void conn_accept(struct loop *lp, int fd, short re, void *ctx)
 			}
 			return; /* EAGAIN: drained */
 		}
-		if (conn_new(ls, cfd, &sa) < 0)
+		if (conn_new(ls, cfd, &sa, sl) < 0)
 			log_error("accept: out of memory or descriptors, connection dropped");
 	}
 }

@@ -181,7 +181,7 @@ static struct slice target_host(const struct request_head *rq)
 
 static void pick_server(struct conn *c, struct slice host)
 {
-	c->srv = route_server(c->gen->cf, c->laddr, c->lport, host);
+	c->srv = route_server(c->gen->cf, &c->laddr, host);
 	if (c->srv == NULL)
 		c->srv = c->def;
 }

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "addr.h"
 #include "log.h"
 #include "priv.h"
 #include "upload.h"
@@ -281,8 +282,7 @@ static int shares_listen(const struct server_conf *a, const struct server_conf *
 {
 	for (size_t i = 0; i < a->nlistens; i++)
 		for (size_t j = 0; j < b->nlistens; j++)
-			if (a->listens[i].addr == b->listens[j].addr &&
-			    a->listens[i].port == b->listens[j].port) {
+			if (addr_eq(&a->listens[i], &b->listens[j])) {
 				*out = a->listens[i];
 				return 1;
 			}
@@ -296,18 +296,18 @@ static void warn_conflicts(const struct config *cf)
 	for (size_t i = 0; i < cf->nservers; i++)
 		for (size_t j = i + 1; j < cf->nservers; j++) {
 			struct listen_addr la;
+			char at[ADDR_TEXT_MAX];
 
 			if (!shares_listen(&cf->servers[i], &cf->servers[j], &la))
 				continue;
+			addr_format(&la, 1, at, sizeof(at));
 			for (size_t a = 0; a < cf->servers[i].nnames; a++)
 				for (size_t b = 0; b < cf->servers[j].nnames; b++)
 					if (strcmp(cf->servers[i].names[a], cf->servers[j].names[b]) == 0)
 						fprintf(stderr,
 							"webserv: warning: conflicting server name \"%s\" on "
-							"%u.%u.%u.%u:%u, ignored\n",
-							cf->servers[i].names[a], la.addr >> 24,
-							(la.addr >> 16) & 255, (la.addr >> 8) & 255,
-							la.addr & 255, la.port);
+							"%s, ignored\n",
+							cf->servers[i].names[a], at);
 		}
 }
 

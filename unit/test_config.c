@@ -3,6 +3,7 @@
  * and a mutation run that must never crash. */
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -229,7 +230,9 @@ static const struct err_case err_cases[] = {
 	/* arity */
 	{ __LINE__, "server x {\n}\n", AT(1) "invalid number of arguments in \"server\" directive" },
 	{ __LINE__, "server {\n listen;\n}\n", AT(2) "invalid number of arguments in \"listen\" directive" },
-	{ __LINE__, "server {\n listen 80 81;\n}\n", AT(2) "invalid number of arguments in \"listen\" directive" },
+	{ __LINE__, "server {\n listen 80 81;\n}\n", AT(2) "invalid parameter \"81\"" },
+	{ __LINE__, "server {\n listen 80 default_server ipv6only=on x;\n}\n",
+	  AT(2) "invalid number of arguments in \"listen\" directive" },
 	{ __LINE__, "server {\n root;\n}", AT(2) "invalid number of arguments in \"root\" directive" },
 	{ __LINE__, "server {\n root /a /b;\n}", AT(2) "invalid number of arguments in \"root\" directive" },
 	{ __LINE__, "server {\n server_name;\n}", AT(2) "invalid number of arguments in \"server_name\" directive" },
@@ -288,7 +291,37 @@ static const struct err_case err_cases[] = {
 	{ __LINE__, "server {\n listen example.com:80;\n}", AT(2) "invalid host in \"example.com:80\"" },
 	{ __LINE__, "server {\n listen :80;\n}", AT(2) "invalid host in \":80\"" },
 	{ __LINE__, "server {\n listen **:80;\n}", AT(2) "invalid host in \"**:80\"" },
-	{ __LINE__, "server {\n listen [::]:80;\n}", AT(2) "invalid host in \"[::]:80\"" },
+	{ __LINE__, "server {\n listen [::1:80;\n}", AT(2) "missing \"]\" in \"[::1:80\"" },
+	{ __LINE__, "server {\n listen [::1];\n}", AT(2) "invalid port in \"[::1]\"" },
+	{ __LINE__, "server {\n listen [::1]80;\n}", AT(2) "invalid port in \"[::1]80\"" },
+	{ __LINE__, "server {\n listen [::1]:;\n}", AT(2) "invalid port in \"[::1]:\"" },
+	{ __LINE__, "server {\n listen [::1]:0;\n}", AT(2) "invalid port in \"[::1]:0\"" },
+	{ __LINE__, "server {\n listen [::1]:65536;\n}", AT(2) "invalid port in \"[::1]:65536\"" },
+	{ __LINE__, "server {\n listen [::1]:8x;\n}", AT(2) "invalid port in \"[::1]:8x\"" },
+	{ __LINE__, "server {\n listen [::1]]:80;\n}", AT(2) "invalid port in \"[::1]]:80\"" },
+	{ __LINE__, "server {\n listen []:80;\n}", AT(2) "invalid IPv6 address in \"[]:80\"" },
+	{ __LINE__, "server {\n listen [::g]:80;\n}", AT(2) "invalid IPv6 address in \"[::g]:80\"" },
+	{ __LINE__, "server {\n listen [1.2.3.4]:80;\n}", AT(2) "invalid IPv6 address in \"[1.2.3.4]:80\"" },
+	{ __LINE__, "server {\n listen [::1:2:3:4:5:6:7:8]:80;\n}",
+	  AT(2) "invalid IPv6 address in \"[::1:2:3:4:5:6:7:8]:80\"" },
+	{ __LINE__, "server {\n listen [fe80::1%eth0]:80;\n}",
+	  AT(2) "invalid IPv6 address in \"[fe80::1%eth0]:80\"" },
+	{ __LINE__, "server {\n listen [::ffff:127.0.0.1]:80;\n}",
+	  AT(2) "IPv4-mapped address in \"[::ffff:127.0.0.1]:80\": listen on the IPv4 address" },
+	{ __LINE__, "server {\n listen [[::1]]:80;\n}", AT(2) "invalid port in \"[[::1]]:80\"" },
+	{ __LINE__, "server {\n listen ::1:80;\n}",
+	  AT(2) "invalid host in \"::1:80\" (an IPv6 address goes in brackets: \"[ADDRESS]:PORT\")" },
+	{ __LINE__, "server {\n listen [::1]:80;\n listen [0:0::1]:80;\n}", AT(3) "duplicate listen [::1]:80" },
+	{ __LINE__, "server {\n listen 80 ipv6only=on;\n}",
+	  AT(2) "\"ipv6only\" applies only to IPv6 addresses, not to 0.0.0.0:80" },
+	{ __LINE__, "server {\n listen [::]:80 ipv6only=yes;\n}", AT(2) "invalid parameter \"ipv6only=yes\"" },
+	{ __LINE__, "server {\n listen [::]:80 default;\n}", AT(2) "invalid parameter \"default\"" },
+	{ __LINE__, "server {\n listen [::]:80 ipv6only=off;\n}\nserver {\n listen [::]:80;\n}",
+	  AT(5) "conflicting \"ipv6only\" for [::]:80 (\"off\" before)" },
+	{ __LINE__, "server {\n listen [::1]:80 default_server;\n}\nserver {\n listen [::1]:80 default_server;\n}",
+	  AT(5) "a duplicate default server for [::1]:80" },
+	{ __LINE__, "server {\n listen 80 default_server;\n}\nserver {\n listen *:80 default_server;\n}",
+	  AT(5) "a duplicate default server for 0.0.0.0:80" },
 	{ __LINE__, "server {\n listen 127.0.0.1:8080;\n listen 127.0.0.1:8080;\n}",
 	  AT(3) "duplicate listen 127.0.0.1:8080" },
 	{ __LINE__, "server {\n listen 80;\n listen *:80;\n}", AT(3) "duplicate listen 0.0.0.0:80" },
@@ -440,7 +473,7 @@ static const struct err_case err_cases[] = {
 	{ __LINE__, "server { # {\n\n\tfoo;\n}", AT(3) "unknown directive \"foo\"" },
 	{ __LINE__, "server {\n \"foo\" 1;\n}", AT(2) "unknown directive \"foo\"" },
 	{ __LINE__, "server {\n \"\" 1;\n}", AT(2) "unknown directive \"\"" },
-	{ __LINE__, "server {\n listen 80 \"{\";\n}", AT(2) "invalid number of arguments in \"listen\" directive" },
+	{ __LINE__, "server {\n listen 80 \"{\";\n}", AT(2) "invalid parameter \"{\"" },
 	{ __LINE__, "server {\n Listen 80;\n}", AT(2) "unknown directive \"Listen\"" },
 	{ __LINE__, "server {\n foo\x01\x7f;\n}", AT(2) "unknown directive \"foo??\"" },
 	{ __LINE__, "server {\n foooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooo;\n}",
@@ -738,6 +771,61 @@ static void test_listen(void **state)
 		    cf->servers[0].listens[0].port != cases[i].port)
 			fail_msg("case at line %d: got %08x:%u", cases[i].line,
 				 cf->servers[0].listens[0].addr, cf->servers[0].listens[0].port);
+		config_free(cf);
+	}
+}
+
+static void test_listen_v6(void **state)
+{
+	static const struct {
+		int line;
+		const char *arg;
+		const char *ip; /* inet_pton text */
+		uint16_t port;
+		int ipv6only, default_server;
+	} cases[] = {
+		{ __LINE__, "[::1]:8080", "::1", 8080, 1, 0 },
+		{ __LINE__, "[::]:80", "::", 80, 1, 0 },
+		{ __LINE__, "[::]:8080 ipv6only=on", "::", 8080, 1, 0 },
+		{ __LINE__, "[::]:8080 ipv6only=off", "::", 8080, 0, 0 },
+		{ __LINE__, "[::1]:8080 default_server", "::1", 8080, 1, 1 },
+		{ __LINE__, "[::]:1 ipv6only=off default_server", "::", 1, 0, 1 },
+		{ __LINE__, "[2001:DB8::a:1]:65535", "2001:db8::a:1", 65535, 1, 0 },
+		{ __LINE__, "[fe80::1]:80 default_server ipv6only=off", "fe80::1", 80, 0, 1 },
+		{ __LINE__, "\"[::1]:9\"", "::1", 9, 1, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[160];
+		unsigned char want[16];
+		struct config *cf;
+		const struct listen_addr *la;
+
+		snprintf(text, sizeof(text), "server {\n listen %s;\n}\n", cases[i].arg);
+		cf = ok_at(cases[i].line, text);
+		la = &cf->servers[0].listens[0];
+		assert_int_equal(inet_pton(AF_INET6, cases[i].ip, want), 1);
+		if (cf->servers[0].nlistens != 1 || !la->v6 || la->addr != 0 ||
+		    memcmp(la->addr6, want, 16) != 0 || la->port != cases[i].port ||
+		    la->ipv6only != cases[i].ipv6only || la->default_server != cases[i].default_server)
+			fail_msg("case at line %d: wrong listen", cases[i].line);
+		config_free(cf);
+	}
+	/* IPv4 with default_server; IPv4 and IPv6 on one port side by side */
+	{
+		struct config *cf = OK("server {\n listen 127.0.0.1:80 default_server;\n"
+				       " listen 0.0.0.0:80;\n listen [::]:80;\n}\n");
+		const struct listen_addr *la = cf->servers[0].listens;
+
+		assert_int_equal(cf->servers[0].nlistens, 3);
+		assert_int_equal(la[0].v6, 0);
+		assert_int_equal(la[0].addr, 0x7f000001);
+		assert_int_equal(la[0].default_server, 1);
+		assert_int_equal(la[1].v6, 0);
+		assert_int_equal(la[1].default_server, 0);
+		assert_int_equal(la[2].v6, 1);
+		assert_int_equal(la[2].ipv6only, 1);
 		config_free(cf);
 	}
 }
@@ -1933,6 +2021,7 @@ int main(void)
 		cmocka_unit_test(test_error_long_paths),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_listen_v6),
 		cmocka_unit_test(test_listen_many),
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_server_name),
