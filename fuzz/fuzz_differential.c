@@ -133,7 +133,7 @@ static int is_tchar(unsigned char c)
 
 /* ---- webserv's side ---- */
 
-/* The target check http_handle_head() applies before routing. */
+/* The target check http.c's head() applies before routing. */
 static int ws_target(struct slice t)
 {
 	static char out[URI_OUT];

@@ -83,6 +83,7 @@ enum { T_EOF, T_WORD, T_SEMI, T_LBRACE, T_RBRACE };
 enum {
 	D_BLOCK = 1 << 0, /* takes a { } body */
 	D_MULTI = 1 << 1, /* may repeat in one block */
+	D_TIME = 1 << 2,  /* set_amount: a time, not a size */
 };
 
 /* ---- arena ---- */
@@ -1346,18 +1347,6 @@ static int set_error_page(struct parser *P, struct lexer *lx, struct block *b,
 	return 0;
 }
 
-static int set_body_size(struct parser *P, struct lexer *lx, struct block *b,
-			 const struct directive *d, const struct tok *v, size_t n)
-{
-	char tb[SHOW_BUF];
-
-	(void)d;
-	(void)n;
-	if (parse_size(v[1].s, &b->lc->max_body) < 0)
-		return error_at(P, lx->file, v[1].line, "invalid size \"%s\"", SHOW(tb, v[1].s));
-	return 0;
-}
-
 static int set_return(struct parser *P, struct lexer *lx, struct block *b,
 		      const struct directive *d, const struct tok *v, size_t n)
 {
@@ -1426,16 +1415,20 @@ static int set_cgi(struct parser *P, struct lexer *lx, struct block *b,
 	return 0;
 }
 
-static int set_timeout(struct parser *P, struct lexer *lx, struct block *b,
-		       const struct directive *d, const struct tok *v, size_t n)
+/* A size (client_max_body_size) or, with D_TIME, a time in ms (the
+ * timeouts), into the uint64_t at d->off. */
+static int set_amount(struct parser *P, struct lexer *lx, struct block *b,
+		      const struct directive *d, const struct tok *v, size_t n)
 {
 	char tb[SHOW_BUF];
-	uint64_t ms;
+	int time = d->flags & D_TIME;
+	uint64_t x;
 
 	(void)n;
-	if (parse_time(v[1].s, &ms) < 0)
-		return error_at(P, lx->file, v[1].line, "invalid time \"%s\"", SHOW(tb, v[1].s));
-	memcpy((char *)b->lc + d->off, &ms, sizeof(ms));
+	if ((time ? parse_time(v[1].s, &x) : parse_size(v[1].s, &x)) < 0)
+		return error_at(P, lx->file, v[1].line, "invalid %s \"%s\"",
+				time ? "time" : "size", SHOW(tb, v[1].s));
+	memcpy((char *)b->lc + d->off, &x, sizeof(x));
 	return 0;
 }
 
@@ -1579,20 +1572,21 @@ static const struct directive directives[] = {
 	{ "index", CTX_HTTP, 1, ARGS_ANY, 0, set_index, 0 },
 	{ "autoindex", CTX_HTTP, 1, 1, 0, set_flag, offsetof(struct loc_conf, autoindex) },
 	{ "error_page", CTX_HTTP, 2, ARGS_ANY, D_MULTI, set_error_page, 0 },
-	{ "client_max_body_size", CTX_HTTP, 1, 1, 0, set_body_size, 0 },
+	{ "client_max_body_size", CTX_HTTP, 1, 1, 0, set_amount,
+	  offsetof(struct loc_conf, max_body) },
 	{ "return", CTX_SRV | CTX_LOC, 1, 2, 0, set_return, 0 },
 	{ "upload_store", CTX_LOC, 1, 1, 0, set_dir,
 	  offsetof(struct loc_conf, upload_store) },
 	{ "cgi", CTX_HTTP, 2, 2, D_MULTI, set_cgi, 0 },
-	{ "cgi_timeout", CTX_HTTP, 1, 1, 0, set_timeout,
+	{ "cgi_timeout", CTX_HTTP, 1, 1, D_TIME, set_amount,
 	  offsetof(struct loc_conf, cgi_timeout_ms) },
-	{ "client_header_timeout", CTX_HTTP, 1, 1, 0, set_timeout,
+	{ "client_header_timeout", CTX_HTTP, 1, 1, D_TIME, set_amount,
 	  offsetof(struct loc_conf, header_timeout_ms) },
-	{ "client_body_timeout", CTX_HTTP, 1, 1, 0, set_timeout,
+	{ "client_body_timeout", CTX_HTTP, 1, 1, D_TIME, set_amount,
 	  offsetof(struct loc_conf, body_timeout_ms) },
-	{ "keepalive_timeout", CTX_HTTP, 1, 1, 0, set_timeout,
+	{ "keepalive_timeout", CTX_HTTP, 1, 1, D_TIME, set_amount,
 	  offsetof(struct loc_conf, keepalive_timeout_ms) },
-	{ "send_timeout", CTX_HTTP, 1, 1, 0, set_timeout,
+	{ "send_timeout", CTX_HTTP, 1, 1, D_TIME, set_amount,
 	  offsetof(struct loc_conf, send_timeout_ms) },
 	{ "access_log", CTX_MAIN | CTX_SRV, 1, 1, 0, set_access_log, 0 },
 	{ "error_log", CTX_MAIN, 1, 1, 0, set_error_log, 0 },
