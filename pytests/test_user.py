@@ -12,7 +12,6 @@ import grp
 import shutil
 import signal
 import socket
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ needs_root = pytest.mark.skipif(not ROOT, reason="dropping privileges needs webs
 
 NOBODY = pwd.getpwnam("nobody")
 NOGROUP = grp.getgrnam("nogroup").gr_gid
+SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
 
 ID_PY = b"""import os, sys
 sys.stdout.write("Content-Type: text/plain\\r\\n\\r\\n")
@@ -94,8 +94,13 @@ def user_server(webserv_bin, open_tmp):
 			os.umask(old)
 		if user is not None:
 			os.chown(tmp, user, -1)
-		srv = conftest.Server.__new__(conftest.Server)
-		srv_init(srv, env, webserv_bin, user)
+		if user is None:
+			srv = conftest.Server(env, webserv_bin)
+		else:
+			# setpriv execs webserv in its own process: the pid stays.
+			srv = conftest.Server(env, SETPRIV, args=[
+				"--reuid=%d" % user, "--regid=%d" % NOGROUP, "--clear-groups",
+				webserv_bin, str(env.conf_path)])
 		started.append(srv)
 		if wait:
 			srv.wait_ready()
@@ -109,26 +114,6 @@ def user_server(webserv_bin, open_tmp):
 		problems += srv.stop()
 	if problems:
 		pytest.fail("\n".join(problems), pytrace=False)
-
-
-def srv_init(srv, env, bin_path, user):
-	"""conftest.Server.__init__, with the process started as `user`."""
-	if user is None:
-		conftest.Server.__init__(srv, env, bin_path)
-		return
-	real_popen = subprocess.Popen
-
-	def popen(*a, **kw):
-		kw["user"] = user
-		kw["group"] = NOGROUP
-		kw["extra_groups"] = []
-		return real_popen(*a, **kw)
-
-	subprocess.Popen = popen
-	try:
-		conftest.Server.__init__(srv, env, bin_path)
-	finally:
-		subprocess.Popen = real_popen
 
 
 def status_ids(pid):
@@ -255,6 +240,8 @@ def test_reload_keeps_the_user(user_server):
 
 
 @needs_root
+@pytest.mark.skipif(not os.path.exists(SETPRIV), reason="needs setpriv (util-linux) to "
+                    "start webserv as another user")
 def test_user_ignored_when_not_started_as_root(user_server):
 	"""Started as nobody: `user` is a warning, not an error (nginx)."""
 	srv = user_server(conf("user daemon;"), user=NOBODY.pw_uid)
