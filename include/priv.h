@@ -28,6 +28,20 @@ enum priv_result {
  * needs root (listeners bound, logs and the pid file opened). */
 enum priv_result priv_drop(const struct config *cf, char *err, size_t errlen);
 
+/* Prints with a printf format (log_error, or a stderr printer). */
+typedef void (*priv_warn_fn)(const char *fmt, ...);
+
+/* Run as the user (after priv_drop): warns through warn about what that
+ * user will not be able to write: an upload_store directory, or a log
+ * file it would have to reopen after a rotation (the file, or for a
+ * missing one its directory). */
+void priv_check_writable(const struct config *cf, priv_warn_fn warn);
+
+/* `-t` as root with `user`: the same check, in a child process that
+ * switches to the user (a switch that fails is a warning too).  Does
+ * nothing when not root or without `user`. */
+void priv_check_writable_as_user(const struct config *cf, priv_warn_fn warn);
+
 /* May a CGI script run under cf?  Not as root unless `cgi_allow_root
  * on;`. */
 int priv_cgi_allowed(const struct config *cf);

@@ -82,14 +82,14 @@ def user_server(webserv_bin, open_tmp):
 	teardown; the upload store {tmp}/store belongs to nobody."""
 	started = []
 
-	def start(text, files=SITE, user=None, wait=True):
+	def start(text, files=SITE, user=None, wait=True, dirs=None, log=None):
 		tmp = open_tmp()
 		store = tmp / "store"
 		store.mkdir()
 		os.chown(store, NOBODY.pw_uid, NOGROUP)
 		old = os.umask(0o022)
 		try:
-			env = conftest.Env(tmp, text, files=files)
+			env = conftest.Env(tmp, text, files=files, dirs=dirs)
 		finally:
 			os.umask(old)
 		if user is not None:
@@ -105,7 +105,7 @@ def user_server(webserv_bin, open_tmp):
 		if wait:
 			srv.wait_ready()
 			# The switch comes after the bind: the loop's first line.
-			assert wait_log(srv, "ready, "), srv.stderr_text()
+			assert wait_log(srv, "ready, ", path=log and tmp / log), srv.stderr_text()
 		return srv
 
 	yield start
@@ -126,9 +126,17 @@ def status_ids(pid):
 	return out
 
 
-def wait_log(srv, text, timeout=5.0):
+def read(path):
+	try:
+		return Path(path).read_text(errors="replace")
+	except OSError:
+		return ""
+
+
+def wait_log(srv, text, timeout=5.0, path=None):
+	"""Wait for text in the server's stderr (or in the file at path)."""
 	deadline = time.monotonic() + wsh.T(timeout)
-	while text not in srv.stderr_text():
+	while text not in (read(path) if path else srv.stderr_text()):
 		if time.monotonic() > deadline:
 			return False
 		time.sleep(0.05)
@@ -146,6 +154,66 @@ def test_drops_to_nobody_after_binding(user_server):
 	assert r.status_code == 200 and r.text == "home page\n"
 	# The pid file was written before the switch.
 	assert (srv.tmp / "webserv.pid").read_text().strip() == str(srv.pid)
+	# The store belongs to nobody: nothing to warn about.
+	assert "not writable" not in srv.stderr_text()
+
+
+@needs_root
+def test_start_warns_about_what_the_user_cannot_write(user_server):
+	srv = user_server(conf("user nobody nogroup;"))
+	assert "not writable" not in srv.stderr_text()
+	srv2 = user_server(conf("user nobody nogroup;").replace("upload_store {tmp}/store;",
+	                                                         "upload_store {tmp};"))
+	assert 'warning: upload_store "%s" is not writable by user "nobody": Permission denied' \
+		% srv2.tmp in srv2.stderr_text()
+	r = srv2.http("PUT", "/up/a.txt", data=b"x")
+	assert r.status_code in (403, 500), r.status_code
+
+
+@needs_root
+def test_logs_are_handed_to_the_user_and_reopened(user_server):
+	text = conf("user nobody nogroup;\nerror_log {tmp}/logs/error.log;\n"
+	            "access_log {tmp}/logs/access.log;")
+	srv = user_server(text, dirs=["logs"], log="logs/error.log")
+	logs = srv.tmp / "logs"
+	for name in ("error.log", "access.log"):
+		assert os.stat(logs / name).st_uid == NOBODY.pw_uid, name
+	# The directory is root's: a start warns nothing (the files exist), and
+	# a reopen in place works.
+	assert "not writable" not in read(logs / "error.log")
+	assert srv.get("/").status_code == 200
+	os.kill(srv.pid, signal.SIGUSR1)
+	assert wait_log(srv, "logs reopened", path=logs / "error.log")
+	assert "cannot reopen" not in read(logs / "error.log")
+	# Rotated away: a new file needs a directory the user may write.
+	os.chown(logs, NOBODY.pw_uid, -1)
+	(logs / "access.log").rename(logs / "access.log.1")
+	os.kill(srv.pid, signal.SIGUSR1)
+	assert wait_log(srv, "logs reopened", path=logs / "error.log")
+	assert srv.get("/").status_code == 200
+	assert wait_log(srv, '"GET / HTTP/1.1" 200', path=logs / "access.log")
+	assert os.stat(logs / "access.log").st_uid == NOBODY.pw_uid
+
+
+@needs_root
+def test_t_warns_about_what_the_user_cannot_write(run_bin, open_tmp):
+	tmp = open_tmp()
+	(tmp / "store").mkdir()
+	(tmp / "logs").mkdir()
+	path = tmp / "t.conf"
+	path.write_text("user nobody nogroup;\nerror_log logs/error.log;\nserver {\n"
+	                " listen 127.0.0.1:%d;\n root %s;\n location /up/ {\n"
+	                "  upload_store store;\n }\n}\n" % (wsh.free_port(), tmp))
+	r = run_bin("-t", path)
+	assert r.returncode == 0, r.stderr
+	assert 'webserv: warning: upload_store "%s/store" is not writable by user "nobody": ' \
+	       'Permission denied' % tmp in r.stderr
+	assert r.stderr.strip().endswith("syntax is ok")
+	# The log -t created is the user's, as a start leaves it.
+	assert os.stat(tmp / "logs" / "error.log").st_uid == NOBODY.pw_uid
+	os.chown(tmp / "store", NOBODY.pw_uid, -1)
+	r = run_bin("-t", path)
+	assert r.returncode == 0 and "warning" not in r.stderr, r.stderr
 
 
 @needs_root

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,19 @@ static struct config *load(const char *path, char *err, size_t errlen)
 	return cf;
 }
 
+/* One "webserv: ..." line on stderr (-t). */
+__attribute__((format(printf, 1, 2)))
+static void warn_stderr(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("webserv: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 /* Any `cgi` mapping in cf? */
 static int has_cgi(const struct config *cf)
 {
@@ -231,6 +245,7 @@ static int drop_root(const struct config *cf)
 	case PRIV_DROPPED:
 		snprintf(running_as, sizeof(running_as), "%s %s", cf->user,
 			 cf->group ? cf->group : "");
+		priv_check_writable(cf, log_error);
 		break;
 	case PRIV_NONE:
 		if (!priv_cgi_allowed(cf) && has_cgi(cf))
@@ -463,6 +478,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "webserv: warning: the \"user\" directive makes sense only "
 					"when started as root, ignored in %s\n", cf->user_at);
 		if (check_files(cf) == 0) {
+			/* After check_files: the logs exist now, as at a start. */
+			priv_check_writable_as_user(cf, warn_stderr);
 			fprintf(stderr, "webserv: %s: syntax is ok\n", o.path);
 			if (o.dump)
 				dump(&rl);

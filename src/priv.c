@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -36,6 +37,25 @@ static int ids_are(uid_t uid, gid_t gid)
 	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
 		return 0;
 	return ru == uid && eu == uid && su == uid && rg == gid && eg == gid && sg == gid;
+}
+
+/* The log files are opened as root; they are handed to the user (owner
+ * only, the group kept, as nginx does when it reopens them), so that the
+ * user can reopen them on SIGUSR1.  A failure shows in
+ * priv_check_writable's warnings. */
+static void give_logs(const struct config *cf, uid_t uid)
+{
+	if (strcmp(cf->error_log, "stdout") != 0 && strcmp(cf->error_log, "stderr") != 0 &&
+	    chown(cf->error_log, uid, (gid_t)-1) < 0) {
+		/* reported by priv_check_writable */
+	}
+	for (size_t k = 0; k < cf->nservers; k++) {
+		const char *al = cf->servers[k].access_log;
+
+		if (al != NULL && strcmp(al, "stdout") != 0 && chown(al, uid, (gid_t)-1) < 0) {
+			/* reported by priv_check_writable */
+		}
+	}
 }
 
 enum priv_result priv_drop(const struct config *cf, char *err, size_t errlen)
@@ -65,6 +85,7 @@ enum priv_result priv_drop(const struct config *cf, char *err, size_t errlen)
 		}
 		gid = gr->gr_gid;
 	}
+	give_logs(cf, uid);
 	if (initgroups(cf->user, gid) < 0) {
 		snprintf(err, errlen, "initgroups(\"%s\", %u): %s", cf->user, (unsigned)gid,
 			 strerror(errno));
@@ -100,4 +121,81 @@ enum priv_result priv_drop(const struct config *cf, char *err, size_t errlen)
 int priv_cgi_allowed(const struct config *cf)
 {
 	return geteuid() != 0 || cf->cgi_allow_root;
+}
+
+/* Can the user reopen the log at path: write the file, or create it
+ * when it is missing (logrotate moved it away without `create`)? */
+static void check_log(const struct config *cf, const char *path, priv_warn_fn warn)
+{
+	char dir[4200];
+	const char *slash;
+	size_t dl;
+
+	if (path == NULL || strcmp(path, "stdout") == 0 || strcmp(path, "stderr") == 0 ||
+	    access(path, W_OK) == 0)
+		return;
+	if (errno != ENOENT) {
+		warn("warning: log \"%s\" is not writable by user \"%s\" (SIGUSR1 cannot reopen "
+		     "it): %s", path, cf->user, strerror(errno));
+		return;
+	}
+	slash = strrchr(path, '/');
+	if (slash == NULL)
+		return;
+	dl = slash == path ? 1 : (size_t)(slash - path);
+	if (dl >= sizeof(dir))
+		return;
+	memcpy(dir, path, dl);
+	dir[dl] = '\0';
+	if (access(dir, W_OK | X_OK) < 0)
+		warn("warning: log directory \"%s\" is not writable by user \"%s\" (the log "
+		     "cannot be created): %s", dir, cf->user, strerror(errno));
+}
+
+void priv_check_writable(const struct config *cf, priv_warn_fn warn)
+{
+	check_log(cf, cf->error_log, warn);
+	for (size_t k = 0; k < cf->nservers; k++) {
+		const struct server_conf *s = &cf->servers[k];
+		int seen = 0;
+
+		for (size_t j = 0; j < k && s->access_log; j++)
+			seen |= cf->servers[j].access_log && strcmp(cf->servers[j].access_log,
+								    s->access_log) == 0;
+		if (!seen)
+			check_log(cf, s->access_log, warn);
+		for (size_t m = 0; m <= s->nlocs; m++) {
+			const char *dir = (m < s->nlocs ? &s->locs[m] : &s->srv)->upload_store;
+
+			if (dir != NULL && access(dir, W_OK | X_OK) < 0)
+				warn("warning: upload_store \"%s\" is not writable by user \"%s\": %s",
+				     dir, cf->user, strerror(errno));
+		}
+	}
+}
+
+void priv_check_writable_as_user(const struct config *cf, priv_warn_fn warn)
+{
+	pid_t pid;
+	int status;
+
+	if (cf->user == NULL || geteuid() != 0)
+		return;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return;
+	if (pid == 0) {
+		char err[512];
+
+		if (priv_drop(cf, err, sizeof(err)) != PRIV_DROPPED)
+			warn("warning: %s", err);
+		else
+			priv_check_writable(cf, warn);
+		fflush(stderr);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
 }
