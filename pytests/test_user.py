@@ -196,6 +196,34 @@ def test_logs_are_handed_to_the_user_and_reopened(user_server):
 
 
 @needs_root
+def test_logs_planted_as_links_are_not_handed_over(webserv_bin, open_tmp):
+	"""Only a plain root-owned file is given to the user: a symbolic or
+	hard link in the log directory keeps its target's owner."""
+	other = open_tmp()
+	secret = other / "secret"
+	secret.write_text("root's\n")
+	hard = other / "hard"
+	hard.write_text("root's too\n")
+	tmp = open_tmp()
+	(tmp / "store").mkdir()
+	env = conftest.Env(tmp, conf("user nobody nogroup;\nerror_log {tmp}/logs/error.log;\n"
+	                             "access_log {tmp}/logs/access.log;"),
+	                   files=SITE, dirs=["logs"])
+	(tmp / "logs" / "access.log").symlink_to(secret)
+	os.link(hard, tmp / "logs" / "error.log")
+	srv = conftest.Server(env, webserv_bin)
+	try:
+		srv.wait_ready()
+		assert wait_log(srv, "ready, ", path=tmp / "logs" / "error.log")
+		assert status_ids(srv.pid)["Uid"] == [NOBODY.pw_uid] * 4
+	finally:
+		problems = srv.stop()
+	assert not problems, problems
+	assert os.stat(secret).st_uid == 0
+	assert os.stat(hard).st_uid == 0
+
+
+@needs_root
 def test_t_warns_about_what_the_user_cannot_write(run_bin, open_tmp):
 	tmp = open_tmp()
 	(tmp / "store").mkdir()

@@ -5,10 +5,12 @@
 #include "priv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,23 +41,36 @@ static int ids_are(uid_t uid, gid_t gid)
 	return ru == uid && eu == uid && su == uid && rg == gid && eg == gid && sg == gid;
 }
 
-/* The log files are opened as root; they are handed to the user (owner
- * only, the group kept, as nginx does when it reopens them), so that the
- * user can reopen them on SIGUSR1.  A failure shows in
- * priv_check_writable's warnings. */
-static void give_logs(const struct config *cf, uid_t uid)
+/* Hands the log at path to uid when root owns it (as when webserv
+ * created it): opened without following a symbolic link, and only a
+ * regular file with one link, so that a link planted in a log directory
+ * never hands a system file over.  Else nothing: priv_check_writable
+ * warns if the user cannot write it. */
+static void give_log(const char *path, uid_t uid)
 {
-	if (strcmp(cf->error_log, "stdout") != 0 && strcmp(cf->error_log, "stderr") != 0 &&
-	    chown(cf->error_log, uid, (gid_t)-1) < 0) {
+	struct stat st;
+	int fd;
+
+	if (path == NULL || strcmp(path, "stdout") == 0 || strcmp(path, "stderr") == 0)
+		return;
+	fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 && st.st_uid == 0 &&
+	    fchown(fd, uid, (gid_t)-1) < 0) {
 		/* reported by priv_check_writable */
 	}
-	for (size_t k = 0; k < cf->nservers; k++) {
-		const char *al = cf->servers[k].access_log;
+	close(fd);
+}
 
-		if (al != NULL && strcmp(al, "stdout") != 0 && chown(al, uid, (gid_t)-1) < 0) {
-			/* reported by priv_check_writable */
-		}
-	}
+/* The logs are opened as root at start-up; handing them to the user (the
+ * owner only, the group kept, as nginx does when it reopens them) lets
+ * it reopen them on SIGUSR1. */
+static void give_logs(const struct config *cf, uid_t uid)
+{
+	give_log(cf->error_log, uid);
+	for (size_t k = 0; k < cf->nservers; k++)
+		give_log(cf->servers[k].access_log, uid);
 }
 
 enum priv_result priv_drop(const struct config *cf, char *err, size_t errlen)
