@@ -111,6 +111,9 @@ struct config {
 				      * server uses 16 per online core */
 	enum loop_backend events;    /* `events poll|epoll;` (extension), default
 				      * LOOP_DEFAULT (epoll on Linux) */
+	unsigned fcache_max;         /* `open_file_cache max=N valid=T|off;` (nginx's name):
+				      * entries, 0 = off; default 1000 */
+	uint64_t fcache_valid_ms;    /* how long an entry is trusted; default 1000 */
 	char *pid;                   /* `pid PATH;` absolute file for the process id, NULL if none */
 	char *user;                  /* `user NAME [GROUP];` NAME, NULL if none */
 	char *group;                 /* its GROUP, NULL: the user's primary group */

@@ -83,6 +83,7 @@ struct handler_wait {
 };
 
 struct upload;   /* upload.c */
+struct fcache_entry; /* fcache.c */
 struct cgi_proc; /* cgi.c */
 
 struct conn {
@@ -93,7 +94,10 @@ struct conn {
 	enum conn_state state;
 	char peer[48];            /* remote address text ("192.0.2.1", "2001:db8::1") */
 	uint16_t peer_port;
-	struct listen_addr laddr; /* local address and port the client connected to */
+	struct listen_addr laddr; /* local address and port the client connected to;
+				   * read it with conn_laddr() (a wildcard listener's
+				   * address is asked from the kernel on first use) */
+	int laddr_known;          /* laddr is the real one */
 	struct conn *prev, *next; /* all connections, for the timeout sweep */
 	struct conn *next_free;   /* closed, freed after the iteration */
 
@@ -137,6 +141,7 @@ struct conn {
 	struct {
 		int fd;
 		off_t off, end;
+		struct fcache_entry *ce; /* the cache entry fd belongs to (held), or NULL */
 	} file;                   /* the file source's range of fd (file.c) */
 	int src_wait;             /* CONN_WRITE paused until the source's descriptor is ready */
 	int src_end;              /* the source said SOURCE_END */
@@ -161,6 +166,12 @@ struct conn {
 void conn_accept(struct loop *lp, int fd, short re, void *ctx);
 /* Ends c (its request is aborted); freed after the loop iteration. */
 void conn_close(struct conn *c);
+/* Frees a closed connection (after the iteration): its struct and input
+ * buffer are kept for the next accept, up to CONN_SPARE_MAX of them, so
+ * connections do not grow and shrink the heap one by one. */
+void conn_free(struct conn *c);
+/* Frees the structs conn_free kept. */
+void conn_free_spares(struct server *sv);
 /* Watches (on) or ignores (off) the listening sockets: accepts pause
  * at the connection cap or when descriptors run out. */
 void conn_listen(struct server *sv, int on);
@@ -170,6 +181,14 @@ void conn_sweep(struct server *sv);
  * is ready, or a CGI slot is free): steps c, and its wait timeout
  * starts again. */
 void conn_ready(struct conn *c);
+/* The local address and port c's client connected to, asked with
+ * getsockname() once when the listener is a wildcard one (an IPv4
+ * client of a dual-stack socket gets its IPv4 address). */
+const struct listen_addr *conn_laddr(struct conn *c);
+/* The local address as routing needs it: the wildcard (0.0.0.0 or [::])
+ * stands for it on a wildcard listener when no server listens on c's
+ * port at a specific address, so no system call is made. */
+const struct listen_addr *conn_route_addr(struct conn *c, const struct config *cf);
 /* Settings in force for c: the routed location once known, else the
  * default server of the listening address (timeouts before routing). */
 const struct loc_conf *conn_conf(const struct conn *c);

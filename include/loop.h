@@ -68,11 +68,31 @@ void loop_free(struct loop *lp);
  * fn(ctx).  Returns 0, or -1 when fd is out of range or already watched,
  * or the kernel refuses it (epoll: a regular file, EPERM). */
 int loop_add(struct loop *lp, int fd, short events, loop_fn fn, void *ctx);
+/* loop_add for a descriptor whose handler says when a read or write came
+ * up short (loop_unready).  epoll: registered once for POLLIN, POLLOUT and
+ * POLLRDHUP, edge-triggered; the loop keeps what the kernel reported as
+ * ready and calls the handler, pass after pass, with what is ready and
+ * watched (POLLERR and POLLHUP unasked, POLLRDHUP only when asked), until
+ * the handler takes it back with loop_unready(); a loop_set() is then
+ * bookkeeping, no system call, and a descriptor known ready for what it
+ * now watches is reported on the next pass (which does not block).  To
+ * the handler this is level-triggered as above, provided it calls
+ * loop_unready() whenever a read or write would block or moved fewer
+ * bytes than asked.  poll: the same as loop_add(). */
+int loop_add_tracked(struct loop *lp, int fd, short events, loop_fn fn, void *ctx);
+/* A tracked descriptor is no longer ready for events (POLLIN and/or
+ * POLLOUT): a read or write on it would block, or came up short.  POLLIN
+ * stays once POLLRDHUP or POLLHUP came (the end of the stream is still to
+ * be read).  No-op on other descriptors and on poll. */
+void loop_unready(struct loop *lp, int fd, short events);
 /* Changes the events watched for fd (no-op for an unknown fd or when the
  * events are unchanged). */
 void loop_set(struct loop *lp, int fd, short events);
 /* Stops watching fd (does not close it).  Call it before close(). */
 void loop_del(struct loop *lp, int fd);
+/* loop_del for a descriptor the caller closes right away: for a tracked
+ * one on epoll no system call (the close takes it out of the set). */
+void loop_del_closing(struct loop *lp, int fd);
 /* Number of descriptors watched. */
 size_t loop_count(const struct loop *lp);
 

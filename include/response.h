@@ -39,6 +39,8 @@ int response_parse_date(const char *s, size_t n, time_t *t);
 /* Appends the status line "HTTP/1.1 CODE REASON\r\n" and the Date and
  * Server lines. */
 void response_start(struct obuf *ob, int status, time_t now);
+/* The same with the Date value already formatted (response_date). */
+void response_start_dated(struct obuf *ob, int status, const char *date);
 
 /* Appends the default HTML page for an error status. */
 void response_error_body(struct obuf *ob, int status);

@@ -22,6 +22,11 @@
 const struct server_conf *route_server(const struct config *cf, const struct listen_addr *local,
 				       struct slice host);
 
+/* 1 when some server of cf listens on lport at a specific address (not
+ * 0.0.0.0 or [::]): then a connection to a wildcard listener on lport
+ * needs its local address to be routed. */
+int route_port_has_addr(const struct config *cf, uint16_t lport);
+
 /* Picks the location for a normalised path (starts with '/'): an exact
  * `location = path` first, else the longest matching prefix (plain
  * character prefix: "/img" matches "/images"), else the server's own

@@ -13,6 +13,7 @@
 #include "loop.h"
 
 struct conn;
+struct fcache;
 
 /* One loaded configuration and the access logs it opened.  The current
  * one is held by the server; every connection holds the one its
@@ -55,6 +56,8 @@ struct server {
 	time_t now;               /* wall clock */
 	int error_fd;             /* error log: 2 or an opened file */
 	struct conn *closing;     /* connections to free after dispatch */
+	struct conn *spare;       /* freed connection structs kept for reuse (conn_free) */
+	size_t nspare;
 	uint64_t last_sweep;
 	uint64_t stop_at;         /* shutdown deadline */
 	uint64_t last_reclaim;    /* when an idle connection was last closed at the cap */
@@ -62,6 +65,7 @@ struct server {
 	size_t cgi_max;           /* cgi_max_processes in force */
 	uint64_t cgi_ticket;      /* order of requests waiting for a CGI slot */
 	int cgi_freed;            /* a slot ended: start waiting requests */
+	struct fcache *fc;        /* open-file cache (file.c makes it on first use), or NULL */
 };
 
 /* Monotonic milliseconds. */

@@ -260,7 +260,7 @@ static void child(struct conn *c, int in_r, int out_w, char **envp)
 
 /* SERVER_NAME: the server's first name, else the Host without its
  * port, else the address we were reached on. */
-static const char *server_name(const struct conn *c, char *buf, size_t n)
+static const char *server_name(struct conn *c, char *buf, size_t n)
 {
 	const char *sname = c->srv->nnames ? c->srv->names[0] : NULL;
 	size_t hl = c->req.host.len;
@@ -283,11 +283,12 @@ static const char *server_name(const struct conn *c, char *buf, size_t n)
 		memcpy(buf, c->req.host.p, hl);
 	buf[hl] = '\0';
 	if (buf[0] == '\0') {
+		const struct listen_addr *la = conn_laddr(c);
 		char ip[ADDR_TEXT_MAX];
 
-		addr_format(&c->laddr, 0, ip, sizeof(ip));
+		addr_format(la, 0, ip, sizeof(ip));
 		/* RFC 3875 4.1.14: an IPv6 address in brackets. */
-		snprintf(buf, n, c->laddr.v6 ? "[%s]" : "%s", ip);
+		snprintf(buf, n, la->v6 ? "[%s]" : "%s", ip);
 	}
 	return buf;
 }
@@ -320,7 +321,7 @@ static int build_env(struct conn *c, char *envbuf, size_t envlen, char **envp)
 	rq.content_length = c->req.framing != FRAMING_NONE ? (long long)cg->spool_len : -1;
 	rq.server_name = cstr(server_name(c, hostbuf, sizeof(hostbuf)));
 	rq.server_port = c->laddr.port;
-	addr_format(&c->laddr, 0, server_addr, sizeof(server_addr));
+	addr_format(conn_laddr(c), 0, server_addr, sizeof(server_addr));
 	rq.server_addr = cstr(server_addr);
 	rq.remote_addr = cstr(c->peer);
 	rq.remote_port = c->peer_port;

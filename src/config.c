@@ -64,6 +64,10 @@
 
 #define DEF_MAX_BODY (1ULL << 20)
 #define DEF_MAX_CONN 1024
+#define DEF_FCACHE_MAX 1000         /* open_file_cache: entries by default */
+#define DEF_FCACHE_VALID_MS 1000    /* open_file_cache: validity by default */
+#define FCACHE_MAX 1000000
+#define FCACHE_VALID_MAX_MS 3600000
 #define DEF_MAX_FILES 1000
 #define COUNT_MAX 1000000 /* bound of every count directive (max_connections, ...) */
 
@@ -1557,6 +1561,41 @@ static int set_events(struct parser *P, struct lexer *lx, struct block *b,
 	return 0;
 }
 
+/* `open_file_cache off;` or `open_file_cache max=N [valid=TIME];`: the
+ * open-file cache of static files (nginx's names).  valid defaults to
+ * DEF_FCACHE_VALID_MS and may be 0 (nothing is kept). */
+static int set_open_file_cache(struct parser *P, struct lexer *lx, struct block *b,
+			       const struct directive *d, const struct tok *v, size_t n)
+{
+	char tb[SHOW_BUF];
+	uint64_t max = 0, valid = DEF_FCACHE_VALID_MS;
+
+	(void)b;
+	if (n == 2 && strcmp(v[1].s, "off") == 0) {
+		P->cf->fcache_max = 0;
+		P->cf->fcache_valid_ms = 0;
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if (strncmp(v[i].s, "max=", 4) == 0 && max == 0 &&
+		    parse_u64(v[i].s + 4, v[i].len - 4, &max) == 0 && max >= 1 && max <= FCACHE_MAX)
+			continue;
+		if (strncmp(v[i].s, "valid=", 6) == 0 && parse_time(v[i].s + 6, &valid) == 0 &&
+		    valid <= FCACHE_VALID_MAX_MS)
+			continue;
+		return error_at(P, lx->file, v[i].line,
+				"invalid parameter \"%s\" in \"%s\" directive, it must be "
+				"\"off\", \"max=N\" (1 to %u) or \"valid=TIME\" (at most 1h)",
+				SHOW(tb, v[i].s), d->name, FCACHE_MAX);
+	}
+	if (max == 0)
+		return error_at(P, lx->file, v[1].line, "\"%s\" needs \"max=N\" or \"off\"",
+				d->name);
+	P->cf->fcache_max = (unsigned)max;
+	P->cf->fcache_valid_ms = valid;
+	return 0;
+}
+
 /* The directive table (nginx ngx_command_t): name, where, arity, flags,
  * setter.  At most 64 entries: the index is a bit in block.seen. */
 static const struct directive directives[] = {
@@ -1596,6 +1635,7 @@ static const struct directive directives[] = {
 	{ "cgi_max_processes", CTX_MAIN, 1, 1, 0, set_main_count,
 	  offsetof(struct config, cgi_max_processes) },
 	{ "events", CTX_MAIN, 1, 1, 0, set_events, 0 },
+	{ "open_file_cache", CTX_MAIN, 1, 2, 0, set_open_file_cache, 0 },
 	{ "user", CTX_MAIN, 1, 2, 0, set_user, 0 },
 	{ "cgi_allow_root", CTX_MAIN, 1, 1, 0, set_main_flag,
 	  offsetof(struct config, cgi_allow_root) },
@@ -1703,6 +1743,10 @@ static int finish(struct parser *P, const struct lexer *lx)
 		cf->max_connections = DEF_MAX_CONN;
 	if (!(P->top.seen & dir_bit("events")))
 		cf->events = LOOP_DEFAULT;
+	if (!(P->top.seen & dir_bit("open_file_cache"))) {
+		cf->fcache_max = DEF_FCACHE_MAX;
+		cf->fcache_valid_ms = DEF_FCACHE_VALID_MS;
+	}
 	if (cf->nservers == 0)
 		return error_at(P, lx->file, lx->last_line, "no server block");
 	for (size_t i = 0; i < cf->nservers; i++) {

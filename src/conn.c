@@ -25,6 +25,7 @@
 #define RECLAIM_LOG_MS 1000   /* reclaims closer than this log one line */
 #define BODY_READ_MIN 16384   /* free room a body read wants in the input buffer */
 #define DROP_BUF 4096         /* bytes dropped per read while lingering */
+#define CONN_SPARE_MAX 64     /* freed connection structs kept for reuse */
 
 static void conn_event(struct loop *lp, int fd, short re, void *ctx);
 static void step(struct conn *c);
@@ -60,7 +61,7 @@ static int adopt(struct conn *c)
 
 	if (c->gen == sv->gen)
 		return 0;
-	def = route_server(sv->gen->cf, &c->laddr, (struct slice){ "", 0 });
+	def = route_server(sv->gen->cf, conn_route_addr(c, sv->gen->cf), (struct slice){ "", 0 });
 	if (def == NULL)
 		return -1;
 	server_gen_put(sv, c->gen);
@@ -123,6 +124,28 @@ static void interest(struct conn *c)
 	loop_set(c->sv->lp, c->fd, ev);
 }
 
+const struct listen_addr *conn_laddr(struct conn *c)
+{
+	struct sockaddr_storage la;
+	socklen_t ll = sizeof(la);
+	struct listen_addr got;
+
+	if (!c->laddr_known && c->fd >= 0) {
+		if (getsockname(c->fd, (struct sockaddr *)&la, &ll) == 0 &&
+		    addr_from_sockaddr((const struct sockaddr *)&la, ll, &got) == 0)
+			c->laddr = got;
+		c->laddr_known = 1;
+	}
+	return &c->laddr;
+}
+
+const struct listen_addr *conn_route_addr(struct conn *c, const struct config *cf)
+{
+	if (c->laddr_known || !route_port_has_addr(cf, c->laddr.port))
+		return &c->laddr;
+	return conn_laddr(c);
+}
+
 /* At the connection cap: closes the connection that has been idle on
  * keep-alive the longest (never one with a request begun), as nginx does
  * when it runs out of connections.  Returns 1 when one was closed. */
@@ -151,17 +174,34 @@ static int conn_new(struct listener *ls, int cfd, const struct sockaddr_storage 
 		    socklen_t sl)
 {
 	struct server *sv = ls->sv;
-	struct sockaddr_storage la;
 	struct listen_addr peer;
-	socklen_t ll = sizeof(la);
-	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c = sv->spare;
+	char *in, *out;
 	int one = 1;
 
-	if (c != NULL)
+	if (c != NULL) {
+		sv->spare = c->next_free;
+		sv->nspare--;
+		in = c->in;
+		out = c->out.p;
+		memset(c, 0, sizeof(*c));
+		c->in = in;
+		if (out != NULL)
+			c->out = (struct obuf){ .p = out, .cap = OUT_BUF_SIZE };
+	} else {
+		c = calloc(1, sizeof(*c));
+	}
+	if (c != NULL && c->in == NULL)
 		c->in = malloc(IN_BUF_INIT);
-	if (c == NULL || c->in == NULL || loop_add(sv->lp, cfd, POLLIN, conn_event, c) < 0) {
-		if (c != NULL)
+	/* Tracked: on epoll, registered once (edge-triggered) and interest
+	 * changes cost no system call; every short read or write below
+	 * says so with loop_unready(). */
+	if (c == NULL || c->in == NULL ||
+	    loop_add_tracked(sv->lp, cfd, POLLIN, conn_event, c) < 0) {
+		if (c != NULL) {
 			free(c->in);
+			free(c->out.p);
+		}
 		free(c);
 		close(cfd);
 		return -1;
@@ -178,9 +218,10 @@ static int conn_new(struct listener *ls, int cfd, const struct sockaddr_storage 
 		memset(&peer, 0, sizeof(peer));
 	addr_format(&peer, 0, c->peer, sizeof(c->peer));
 	c->peer_port = peer.port;
-	if (getsockname(cfd, (struct sockaddr *)&la, &ll) < 0 ||
-	    addr_from_sockaddr((const struct sockaddr *)&la, ll, &c->laddr) < 0)
-		c->laddr = ls->la;
+	/* The listener's address, unless it is the wildcard: then the
+	 * kernel is asked when (and if) the address is needed. */
+	c->laddr = ls->la;
+	c->laddr_known = !addr_is_any(&ls->la);
 	c->next = sv->conns;
 	if (sv->conns)
 		sv->conns->prev = c;
@@ -275,6 +316,44 @@ static void request_start(struct conn *c, size_t hlen)
 	log_keep_request(c);
 }
 
+void conn_free(struct conn *c)
+{
+	struct server *sv = c->sv;
+
+	server_gen_put(sv, c->gen);
+	c->gen = NULL;
+	if (c->in_cap != IN_BUF_INIT) { /* grown for a body: not kept */
+		free(c->in);
+		c->in = NULL;
+	}
+	if (c->out.cap != OUT_BUF_SIZE) {
+		free(c->out.p);
+		c->out.p = NULL;
+	}
+	if (sv->nspare >= CONN_SPARE_MAX) {
+		free(c->in);
+		free(c->out.p);
+		free(c);
+		return;
+	}
+	c->next_free = sv->spare;
+	sv->spare = c;
+	sv->nspare++;
+}
+
+void conn_free_spares(struct server *sv)
+{
+	while (sv->spare != NULL) {
+		struct conn *c = sv->spare;
+
+		sv->spare = c->next_free;
+		free(c->in);
+		free(c->out.p);
+		free(c);
+	}
+	sv->nspare = 0;
+}
+
 void conn_close(struct conn *c)
 {
 	struct server *sv = c->sv;
@@ -285,7 +364,7 @@ void conn_close(struct conn *c)
 		c->sink->abort(c);
 	request_reset(c);
 	c->state = CONN_CLOSE;
-	loop_del(sv->lp, c->fd);
+	loop_del_closing(sv->lp, c->fd);
 	close(c->fd);
 	c->fd = -1;
 	if (c->prev)
@@ -450,14 +529,21 @@ static int write_out(struct conn *c)
 		if (!c->can_write)
 			return 0; /* wait for poll() to report POLLOUT */
 		n = write(c->fd, c->out.p + c->out_off, c->out.len - c->out_off);
-		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				return -1;
+			if (errno != EINTR)
+				loop_unready(c->sv->lp, c->fd, POLLOUT);
+			c->can_write = 0;
+			return 0;
+		}
 		c->out_off += (size_t)n;
 		c->sent += (uint64_t)n;
 		set_deadline(c, conn_conf(c)->send_timeout_ms);
 		/* A short write means the socket is full: come back on the
 		 * next POLLOUT. */
 		if (c->out_off < c->out.len) {
+			loop_unready(c->sv->lp, c->fd, POLLOUT);
 			c->can_write = 0;
 			return 0;
 		}
@@ -640,6 +726,11 @@ static int fill_in(struct conn *c)
 		return r;
 	}
 	n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+	/* A short read took all there was (stream socket); the next bytes
+	 * are reported anew. */
+	if ((n >= 0 && (size_t)n < c->in_cap - c->in_len) ||
+	    (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))
+		loop_unready(c->sv->lp, c->fd, POLLIN);
 	if (n > 0) {
 		/* The first byte of a request starts its head timeout. */
 		if (c->state == CONN_READ_HEAD && c->in_len == 0)
@@ -675,6 +766,8 @@ static void conn_event(struct loop *lp, int fd, short re, void *ctx)
 		char drop[DROP_BUF];
 		ssize_t n = read(c->fd, drop, sizeof(drop));
 
+		if ((n > 0 && (size_t)n < sizeof(drop)) || (n < 0 && errno == EAGAIN))
+			loop_unready(c->sv->lp, c->fd, POLLIN);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 			conn_close(c);
 		return;

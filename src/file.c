@@ -17,6 +17,7 @@
 #include "beneath.h"
 #include "cond.h"
 #include "conn.h"
+#include "fcache.h"
 #include "range.h"
 #include "reply.h"
 #include "route.h"
@@ -190,11 +191,17 @@ static enum source_result file_pull(struct conn *c)
 	if (!c->can_write)
 		return SOURCE_BLOCKED;
 	n = sendfile(c->fd, c->file.fd, &c->file.off, chunk);
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? SOURCE_BLOCKED
-										 : SOURCE_FAIL;
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return SOURCE_FAIL;
+		if (errno != EINTR)
+			loop_unready(c->sv->lp, c->fd, POLLOUT);
+		return SOURCE_BLOCKED;
+	}
 	if (n == 0) /* the file shrank under us: framing is broken */
 		return SOURCE_FAIL;
+	if ((size_t)n < chunk) /* the socket is full */
+		loop_unready(c->sv->lp, c->fd, POLLOUT);
 	c->sent += (uint64_t)n;
 	if (c->file.off < c->file.end)
 		c->can_write = 0; /* one sendfile() per readiness report */
@@ -203,35 +210,52 @@ static enum source_result file_pull(struct conn *c)
 
 static void file_free(struct conn *c)
 {
-	close(c->file.fd);
+	if (c->file.ce != NULL)
+		fcache_release(c->file.ce); /* the cache owns the descriptor */
+	else
+		close(c->file.fd);
+	c->file.ce = NULL;
 	c->file.fd = -1;
 }
 
 static const struct body_source file_source = { file_pull, file_free };
 
-/* Queues bytes [first, first+len) of fd (taken over) after the head:
- * in c->out when they fit, else as the file source. */
-static int file_body(struct conn *c, int fd, uint64_t first, uint64_t len)
+/* Queues bytes [first, first+len) of the file e after the head: from
+ * its cached copy or read into c->out when they fit (one write with the
+ * head), else as the file source.  An entry not in the cache (owned) has
+ * its descriptor closed here or handed to the source. */
+static int file_body(struct conn *c, struct fcache_entry *e, int owned, uint64_t first,
+		     uint64_t len)
 {
-	if (c->head_only || len == 0) {
-		close(fd);
-		return HANDLER_DONE;
-	}
-	/* Small bodies ride in the same write as the head. */
-	if (len <= c->out.cap - c->out.len) {
-		ssize_t n = pread(fd, c->out.p + c->out.len, (size_t)len, (off_t)first);
+	int r = HANDLER_DONE;
 
-		close(fd);
-		if (n != (ssize_t)len)
-			return HANDLER_CLOSE;
+	if (c->head_only || len == 0) {
+		/* nothing to send */
+	} else if (len <= c->out.cap - c->out.len && e->body != NULL) {
+		memcpy(c->out.p + c->out.len, e->body + first, (size_t)len);
 		c->out.len += (size_t)len;
+	} else if (len <= c->out.cap - c->out.len) {
+		ssize_t n = pread(e->fd, c->out.p + c->out.len, (size_t)len, (off_t)first);
+
+		if (n != (ssize_t)len)
+			r = HANDLER_CLOSE;
+		else
+			c->out.len += (size_t)len;
+	} else if (e->fd >= 0) {
+		c->file.fd = e->fd;
+		c->file.ce = owned ? NULL : e;
+		if (!owned)
+			fcache_hold(e);
+		c->file.off = (off_t)first;
+		c->file.end = (off_t)(first + len);
+		c->src = &file_source;
 		return HANDLER_DONE;
+	} else {
+		r = HANDLER_CLOSE; /* a copy larger than the buffer: not made */
 	}
-	c->file.fd = fd;
-	c->file.off = (off_t)first;
-	c->file.end = (off_t)(first + len);
-	c->src = &file_source;
-	return HANDLER_DONE;
+	if (owned)
+		close(e->fd);
+	return r;
 }
 
 /* Collects the entries of directory d for an autoindex page, within the
@@ -378,40 +402,41 @@ static int not_modified(struct conn *c, const char *etag, const char *lm)
 /* Preconditions and Range for a GET/HEAD of a file of size bytes.
  * Returns 200 or 206 (with *first, *last set), or the status that
  * answers instead: 304, 412, 416. */
-static int conditions(struct conn *c, const struct stat *st, const char *etag, const char *lm,
-		      uint64_t *first, uint64_t *last)
+static int conditions(struct conn *c, const struct fcache_entry *e, uint64_t *first,
+		      uint64_t *last)
 {
 	const struct header_field *rf = request_field(&c->req, "Range");
-	struct cond_res res = { 1, st->st_mtime, etag };
+	const char *etag = e->etag, *lm = e->lm;
+	struct cond_res res = { 1, e->mtime, etag };
 	int pre = cond_check(&c->req, &res, c->sv->now), r;
 
 	if (pre != 0)
 		return pre;
 	if (rf == NULL || c->req.method_id != METHOD_GET || !cond_if_range(&c->req, etag, lm))
 		return 200;
-	r = range_parse(rf->value, (uint64_t)st->st_size, first, last);
+	r = range_parse(rf->value, e->size, first, last);
 	if (r < 0)
 		return 416;
 	return r == 1 ? 206 : 200;
 }
 
-/* Answers with the regular file fd (taken over) as the body of status
- * orig (200, or an error page's status). */
-static int send_file(struct conn *c, int fd, const struct stat *st, int orig)
+/* Answers with the regular file e as the body of status orig (200, or
+ * an error page's status).  owned: e is the request's own (not cached),
+ * its descriptor is taken over. */
+static int send_file(struct conn *c, struct fcache_entry *e, int owned, int orig)
 {
-	char etag[COND_ETAG_MAX], lm[32], cr[48];
+	char cr[48];
 	const char *ctype = config_mime(c->srv->types, c->path);
-	uint64_t size = (uint64_t)st->st_size, first = 0, last = 0;
+	uint64_t size = e->size, first = 0, last = 0;
 	int status = orig;
 
-	cond_etag(st->st_mtime, size, etag, sizeof(etag));
-	response_date(st->st_mtime, lm);
 	if (orig == 200)
-		status = conditions(c, st, etag, lm, &first, &last);
+		status = conditions(c, e, &first, &last);
 	if (orig == 200 && status != 200 && status != 206) {
-		close(fd);
+		if (owned)
+			close(e->fd);
 		if (status == 304)
-			return not_modified(c, etag, lm);
+			return not_modified(c, e->etag, e->lm);
 		if (status != 416)
 			return status;
 		snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
@@ -422,11 +447,13 @@ static int send_file(struct conn *c, int fd, const struct stat *st, int orig)
 		last = size ? size - 1 : 0;
 	}
 	if (reply_begin(c, status) < 0) {
-		close(fd);
+		if (owned)
+			close(e->fd);
 		return HANDLER_CLOSE;
 	}
 	if (orig == 200)
-		obuf_printf(&c->out, "Last-Modified: %s\r\nETag: %s\r\nAccept-Ranges: bytes\r\n", lm, etag);
+		obuf_printf(&c->out, "Last-Modified: %s\r\nETag: %s\r\nAccept-Ranges: bytes\r\n", e->lm,
+			    e->etag);
 	stored_headers(c, ctype);
 	if (status == 206)
 		obuf_printf(&c->out, "Content-Range: bytes %llu-%llu/%llu\r\n", (unsigned long long)first,
@@ -435,22 +462,92 @@ static int send_file(struct conn *c, int fd, const struct stat *st, int orig)
 		obuf_printf(&c->out, "Allow: %s\r\n", c->allow);
 	size = size ? last - first + 1 : 0; /* now the body's length */
 	reply_end_head(c, ctype, (int64_t)size);
-	return file_body(c, fd, first, size);
+	return file_body(c, e, owned, first, size);
+}
+
+/* The open-file cache in force, made on first use (in each process)
+ * from the configuration; server_set_config drops it. */
+static struct fcache *file_cache(struct server *sv)
+{
+	if (sv->fc == NULL && sv->cf->fcache_max && sv->cf->fcache_valid_ms)
+		sv->fc = fcache_new(sv->cf->fcache_max, sv->cf->fcache_valid_ms);
+	return sv->fc;
+}
+
+/* The part of the cache key that stands for the symbolic-link rule the
+ * open ran under: 0 when links are followed, else 1 + the length of the
+ * configured directory below which none may be met. */
+static unsigned link_policy(const struct conn *c)
+{
+	const char *rel = NULL;
+
+	if (!c->loc->disable_symlinks)
+		return 0;
+	doc_base(c, &rel);
+	return 1 + (unsigned)(rel != NULL ? (size_t)(rel - c->fspath) : strlen(c->fspath));
+}
+
+/* After a permitted open of the regular file fd: the cache entry for it
+ * (with a copy of a small file), or *tmp filled in when it is not cached
+ * (*owned set: the request owns fd). */
+static struct fcache_entry *remember(struct conn *c, struct fcache *fc, unsigned policy, int fd,
+				     const struct stat *st, struct fcache_entry *tmp, int *owned)
+{
+	uint64_t size = (uint64_t)st->st_size;
+	struct fcache_entry *e;
+	char *body = NULL;
+
+	*owned = 0;
+	if (fcache_wants_body(fc, size) && (body = malloc(size ? (size_t)size : 1)) != NULL) {
+		ssize_t n = size ? pread(fd, body, (size_t)size, 0) : 0;
+
+		if (n != (ssize_t)size) { /* changing under us: not cached */
+			free(body);
+			fc = NULL;
+			body = NULL;
+		}
+	}
+	e = fc != NULL ? fcache_put(fc, c->fspath, policy, fd, size, st->st_mtime, body, c->sv->now_ms)
+		       : NULL;
+	if (e != NULL)
+		return e;
+	free(body);
+	memset(tmp, 0, sizeof(*tmp));
+	tmp->fd = fd;
+	tmp->size = size;
+	tmp->mtime = st->st_mtime;
+	cond_etag(st->st_mtime, size, tmp->etag, sizeof(tmp->etag));
+	response_date(st->st_mtime, tmp->lm);
+	*owned = 1;
+	return tmp;
 }
 
 /* c->fspath as the body of status orig.  A directory is served only for
- * a plain GET/HEAD (orig 200). */
+ * a plain GET/HEAD (orig 200).  The rules on what may be read (stored
+ * dot files, symbolic links) run before the cache is asked or filled:
+ * an entry is the result of a permitted open under the same rule. */
 static int serve(struct conn *c, int orig)
 {
+	struct fcache_entry *e, tmp;
+	struct fcache *fc;
 	struct stat st;
-	int fd, r;
+	unsigned policy;
+	int fd, r, owned;
 
 	if (stored_dot_file(c))
 		return 404;
+	fc = file_cache(c->sv);
+	policy = link_policy(c);
+	if ((e = fcache_get(fc, c->fspath, policy, c->sv->now_ms)) != NULL)
+		return e->status ? e->status : send_file(c, e, 0, orig);
 	if ((r = symlinks_ok(c)) != 0)
 		return r;
-	if (stat(c->fspath, &st) < 0)
+	if (stat(c->fspath, &st) < 0) {
+		/* Nothing there: remembered as long as a file would be. */
+		if (errno == ENOENT || errno == ENOTDIR)
+			fcache_put_status(fc, c->fspath, policy, 404, c->sv->now_ms);
 		return errno_status(errno);
+	}
 	if (S_ISDIR(st.st_mode))
 		return orig == 200 ? directory(c) : 404;
 	if (!S_ISREG(st.st_mode))
@@ -458,7 +555,8 @@ static int serve(struct conn *c, int orig)
 	fd = open(c->fspath, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return errno_status(errno);
-	return send_file(c, fd, &st, orig);
+	e = remember(c, fc, policy, fd, &st, &tmp, &owned);
+	return send_file(c, e, owned, orig);
 }
 
 int file_serve(struct conn *c)
@@ -494,6 +592,7 @@ int file_delete(struct conn *c)
 	else if (unlinkat(dfd, leaf, 0) < 0)
 		st_code = errno_status(errno);
 	close(dfd);
+	fcache_forget(c->sv->fc, c->fspath);
 	if (st_code != 0)
 		return st_code;
 	if (reply_begin(c, 204) < 0)

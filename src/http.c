@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cgi.h"
+#include "fcache.h"
 #include "file.h"
 #include "log.h"
 #include "reply.h"
@@ -181,7 +182,7 @@ static struct slice target_host(const struct request_head *rq)
 
 static void pick_server(struct conn *c, struct slice host)
 {
-	c->srv = route_server(c->gen->cf, &c->laddr, host);
+	c->srv = route_server(c->gen->cf, conn_route_addr(c, c->gen->cf), host);
 	if (c->srv == NULL)
 		c->srv = c->def;
 }
@@ -357,6 +358,11 @@ int http_expire(struct conn *c)
 
 void http_request_free(struct conn *c)
 {
+	/* A request that may have changed files (an upload, a script, a
+	 * DELETE) leaves no cached open file behind. */
+	if (c->req.method_id == METHOD_PUT || c->req.method_id == METHOD_POST ||
+	    c->req.method_id == METHOD_DELETE)
+		fcache_clear(c->sv->fc);
 	if (c->src != NULL && c->src->free != NULL)
 		c->src->free(c);
 	c->src = NULL;

@@ -16,6 +16,10 @@ struct watch {
 	void *ctx;
 	short events;    /* what the caller asked for */
 	char nval;       /* epoll: queued for a POLLNVAL report */
+	char tracked;    /* epoll: added by loop_add_tracked (edge-triggered) */
+	char posted;     /* epoll: queued for the next pass */
+	short ready;     /* epoll, tracked: what the kernel reported and no
+			  * loop_unready() took back since */
 	uint32_t gen;    /* epoll: registration number, carried in the event */
 	size_t slot;     /* poll: index of its pollfd */
 };
@@ -36,6 +40,9 @@ struct loop {
 	uint32_t gen;         /* last registration number given out */
 	uint64_t *nvalq;      /* {gen, fd} pairs to report POLLNVAL for */
 	size_t nnval;
+	uint64_t *postq;      /* {gen, fd} of tracked descriptors still ready */
+	size_t npost;
+	struct epoll_event *pass; /* one pass: the wait's events and the posted ones */
 };
 
 int loop_backend_available(enum loop_backend be)
@@ -188,29 +195,61 @@ static int ep_init(struct loop *lp)
 		lp->nev = 1;
 	lp->ev = calloc((size_t)lp->nev, sizeof(struct epoll_event));
 	lp->nvalq = calloc(lp->maxfds ? lp->maxfds : 1, sizeof(*lp->nvalq));
-	if (lp->ev == NULL || lp->nvalq == NULL)
+	lp->postq = calloc(lp->maxfds ? lp->maxfds : 1, sizeof(*lp->postq));
+	lp->pass = calloc((size_t)lp->nev + (lp->maxfds ? lp->maxfds : 1), sizeof(*lp->pass));
+	if (lp->ev == NULL || lp->nvalq == NULL || lp->postq == NULL || lp->pass == NULL)
 		return -1;
 	lp->epfd = epoll_create1(EPOLL_CLOEXEC);
 	return lp->epfd < 0 ? -1 : 0;
 }
 
-static int ep_add(struct loop *lp, int fd, short events)
+/* A tracked descriptor is registered once for everything, edge-triggered
+ * (nginx's ngx_epoll_add_connection): the kernel reports each change to
+ * ready, the loop keeps it in w->ready and hands the handler what is
+ * ready and watched, pass after pass, until the handler takes it back
+ * with loop_unready().  Interest changes are then bookkeeping only. */
+static int ep_add(struct loop *lp, int fd, short events, int tracked)
 {
 	struct watch *w = &lp->w[fd];
-	struct epoll_event e = { .events = to_epoll(events) };
+	struct epoll_event e = { .events = tracked ? EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET
+						   : to_epoll(events) };
 
 	if (++lp->gen == 0)
 		lp->gen = 1;
 	w->gen = lp->gen;
 	w->nval = 0;
+	w->tracked = (char)tracked;
+	w->posted = 0;
+	w->ready = 0;
 	e.data.u64 = ep_key(w, fd);
 	return epoll_ctl(lp->epfd, EPOLL_CTL_ADD, fd, &e);
+}
+
+/* What a tracked descriptor has to report: ready and watched (POLLERR
+ * and POLLHUP unasked, as poll() does). */
+static short ep_due(const struct watch *w)
+{
+	return (short)(w->ready & (w->events | POLLERR | POLLHUP));
+}
+
+/* Queues a tracked descriptor that has something to report for the next
+ * pass (that pass then does not block in epoll_wait). */
+static void ep_post(struct loop *lp, struct watch *w, int fd)
+{
+	if (w->posted || ep_due(w) == 0 || lp->npost == lp->maxfds)
+		return;
+	w->posted = 1;
+	lp->postq[lp->npost++] = ep_key(w, fd);
 }
 
 static void ep_set(struct loop *lp, struct watch *w, int fd, short events)
 {
 	struct epoll_event e = { .events = to_epoll(events) };
 
+	if (w->tracked) {
+		ep_post(lp, w, fd);
+		return;
+	}
 	e.data.u64 = ep_key(w, fd);
 	if (epoll_ctl(lp->epfd, EPOLL_CTL_MOD, fd, &e) == 0 || w->nval || lp->nnval == lp->maxfds)
 		return;
@@ -220,13 +259,31 @@ static void ep_set(struct loop *lp, struct watch *w, int fd, short events)
 	lp->nvalq[lp->nnval++] = ep_key(w, fd);
 }
 
-static void ep_del(struct loop *lp, int fd)
+static void ep_del(struct loop *lp, int fd, int closing)
 {
-	/* Fails with EBADF when fd was closed already: nothing to undo. */
-	epoll_ctl(lp->epfd, EPOLL_CTL_DEL, fd, NULL);
+	struct watch *w = &lp->w[fd];
+
+	/* Its queued key leaves the queue: every descriptor is in it once. */
+	if (w->posted) {
+		uint64_t key = ep_key(w, fd);
+
+		for (size_t i = 0; i < lp->npost; i++)
+			if (lp->postq[i] == key) {
+				lp->postq[i] = lp->postq[--lp->npost];
+				break;
+			}
+	}
+	/* Closing the descriptor takes it out of the set (nginx's
+	 * NGX_CLOSE_EVENT); should the file outlive it (a child between fork
+	 * and exec), its edges carry an old number and are dropped.  Fails
+	 * with EBADF when fd was closed already: nothing to undo. */
+	if (!(closing && w->tracked))
+		epoll_ctl(lp->epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-/* Calls fn for key if that registration is still the current one. */
+/* Calls fn for key if that registration is still the current one.  A
+ * tracked descriptor gets what is due (re was merged into w->ready), and
+ * is queued again when something is still due after its handler. */
 static int ep_dispatch(struct loop *lp, uint64_t key, short re)
 {
 	int fd = (int)(uint32_t)key;
@@ -234,7 +291,14 @@ static int ep_dispatch(struct loop *lp, uint64_t key, short re)
 
 	if (w == NULL || w->gen != (uint32_t)(key >> 32))
 		return 0; /* removed earlier in this pass (maybe re-added) */
+	if (w->tracked && re != POLLNVAL) {
+		re = ep_due(w);
+		if (re == 0)
+			return 0;
+	}
 	w->fn(lp, fd, re, w->ctx);
+	if (w->tracked && w->fn != NULL && w->gen == (uint32_t)(key >> 32))
+		ep_post(lp, w, fd);
 	return 1;
 }
 
@@ -251,18 +315,50 @@ static int ep_cmp(const void *a, const void *b)
 
 static int ep_once(struct loop *lp, int timeout_ms)
 {
-	struct epoll_event *ev = lp->ev;
-	size_t nval = lp->nnval;
+	struct epoll_event *ev = lp->ev, *pass = lp->pass;
+	size_t nval = lp->nnval, npost = lp->npost, n = 0;
 	int ready, count;
 
-	ready = epoll_wait(lp->epfd, ev, lp->nev, nval ? 0 : timeout_ms);
+	ready = epoll_wait(lp->epfd, ev, lp->nev, nval || npost ? 0 : timeout_ms);
 	if (ready < 0)
 		ready = 0; /* EINTR (a signal): the caller re-checks flags */
 	count = ready;
-	if (ready > 1)
-		qsort(ev, (size_t)ready, sizeof(*ev), ep_cmp);
-	for (int i = 0; i < ready; i++)
-		ep_dispatch(lp, ev[i].data.u64, from_epoll(ev[i].events));
+	/* One pass over the wait's events and the tracked descriptors queued
+	 * before it, each once, in the order the descriptors were added. */
+	for (int i = 0; i < ready; i++) {
+		int fd = (int)(uint32_t)ev[i].data.u64;
+		struct watch *w = watched(lp, fd);
+
+		if (w != NULL && w->tracked && w->gen == (uint32_t)(ev[i].data.u64 >> 32)) {
+			/* Counted only when its handler is called (events 0). */
+			w->ready |= from_epoll(ev[i].events);
+			count--;
+			if (w->posted)
+				continue; /* already in the pass through postq */
+			w->posted = 1;
+			pass[n++] = (struct epoll_event){ .data.u64 = ev[i].data.u64 };
+			continue;
+		}
+		pass[n++] = ev[i];
+	}
+	for (size_t i = 0; i < npost; i++)
+		pass[n++] = (struct epoll_event){ .data.u64 = lp->postq[i] };
+	lp->npost = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct watch *w = watched(lp, (int)(uint32_t)pass[i].data.u64);
+
+		if (w != NULL && w->gen == (uint32_t)(pass[i].data.u64 >> 32))
+			w->posted = 0;
+	}
+	if (n > 1)
+		qsort(pass, n, sizeof(*pass), ep_cmp);
+	/* Counted: what the wait reported, and the tracked ones called. */
+	for (size_t i = 0; i < n; i++) {
+		int called = ep_dispatch(lp, pass[i].data.u64, from_epoll(pass[i].events));
+
+		if (pass[i].events == 0)
+			count += called;
+	}
 	/* Queued before this pass; later ones wait for the next. */
 	for (size_t i = 0; i < nval; i++) {
 		uint64_t key = lp->nvalq[i];
@@ -325,13 +421,15 @@ void loop_free(struct loop *lp)
 		close(lp->epfd);
 	free(lp->ev);
 	free(lp->nvalq);
+	free(lp->postq);
+	free(lp->pass);
 	free(lp->pfd);
 	free(lp->w);
 	free(lp);
 	errno = e;
 }
 
-int loop_add(struct loop *lp, int fd, short events, loop_fn fn, void *ctx)
+static int add(struct loop *lp, int fd, short events, loop_fn fn, void *ctx, int tracked)
 {
 	struct watch *w;
 	int r;
@@ -341,17 +439,42 @@ int loop_add(struct loop *lp, int fd, short events, loop_fn fn, void *ctx)
 	w = &lp->w[fd];
 #ifdef __linux__
 	if (lp->be == LOOP_EPOLL)
-		r = ep_add(lp, fd, events);
+		r = ep_add(lp, fd, events, tracked);
 	else
 #endif
 		r = poll_add(lp, fd, events);
 	if (r < 0)
 		return -1;
+	(void)tracked;
 	w->fn = fn;
 	w->ctx = ctx;
 	w->events = events;
 	lp->count++;
 	return 0;
+}
+
+int loop_add(struct loop *lp, int fd, short events, loop_fn fn, void *ctx)
+{
+	return add(lp, fd, events, fn, ctx, 0);
+}
+
+int loop_add_tracked(struct loop *lp, int fd, short events, loop_fn fn, void *ctx)
+{
+	return add(lp, fd, events, fn, ctx, 1);
+}
+
+void loop_unready(struct loop *lp, int fd, short events)
+{
+	struct watch *w = watched(lp, fd);
+
+	if (w == NULL)
+		return;
+	/* Once the peer's FIN is known, a read returns 0 at once: a short read
+	 * did not take everything, the end is still to be read (nginx's
+	 * pending_eof). */
+	if (w->ready & (POLLRDHUP | POLLHUP))
+		events &= (short)~POLLIN;
+	w->ready &= (short)~(events & (POLLIN | POLLOUT));
 }
 
 void loop_set(struct loop *lp, int fd, short events)
@@ -370,7 +493,7 @@ void loop_set(struct loop *lp, int fd, short events)
 	poll_set(lp, w, events);
 }
 
-void loop_del(struct loop *lp, int fd)
+static void del(struct loop *lp, int fd, int closing)
 {
 	struct watch *w = watched(lp, fd);
 
@@ -378,7 +501,7 @@ void loop_del(struct loop *lp, int fd)
 		return;
 #ifdef __linux__
 	if (lp->be == LOOP_EPOLL)
-		ep_del(lp, fd);
+		ep_del(lp, fd, closing);
 	else
 #endif
 		poll_del(lp, w);
@@ -387,7 +510,20 @@ void loop_del(struct loop *lp, int fd)
 	w->ctx = NULL;
 	w->events = 0;
 	w->nval = 0;
+	w->tracked = 0;
+	w->ready = 0;
+	w->posted = 0;
 	lp->count--;
+}
+
+void loop_del(struct loop *lp, int fd)
+{
+	del(lp, fd, 0);
+}
+
+void loop_del_closing(struct loop *lp, int fd)
+{
+	del(lp, fd, 1);
 }
 
 size_t loop_count(const struct loop *lp)

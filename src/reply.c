@@ -40,13 +40,27 @@ int reply_reserve(struct conn *c, size_t n)
 	return 0;
 }
 
+/* The Date value of the second t, formatted once per second (nginx's
+ * cached ngx_cached_http_time). */
+static const char *date_of(time_t t)
+{
+	static char date[32];
+	static time_t at = (time_t)-1;
+
+	if (t != at) {
+		response_date(t, date);
+		at = t;
+	}
+	return date;
+}
+
 int reply_begin(struct conn *c, int status)
 {
 	if (out_ready(c) < 0)
 		return -1;
 	c->status = status;
 	c->sent = 0;
-	response_start(&c->out, status, c->sv->now);
+	response_start_dated(&c->out, status, date_of(c->sv->now));
 	return 0;
 }
 

@@ -174,6 +174,11 @@ void response_start(struct obuf *ob, int status, time_t now)
 	char date[32];
 
 	response_date(now, date);
+	response_start_dated(ob, status, date);
+}
+
+void response_start_dated(struct obuf *ob, int status, const char *date)
+{
 	obuf_printf(ob, "HTTP/1.1 %d %s\r\nServer: " WEBSERV_SOFTWARE "\r\nDate: %s\r\n", status,
 		    response_reason(status), date);
 }

@@ -75,6 +75,16 @@ static const struct listen_addr *listens_on(const struct server_conf *s,
 	return NULL;
 }
 
+int route_port_has_addr(const struct config *cf, uint16_t lport)
+{
+	for (size_t i = 0; cf != NULL && i < cf->nservers; i++)
+		for (size_t k = 0; k < cf->servers[i].nlistens; k++)
+			if (cf->servers[i].listens[k].port == lport &&
+			    !addr_is_any(&cf->servers[i].listens[k]))
+				return 1;
+	return 0;
+}
+
 const struct server_conf *route_server(const struct config *cf, const struct listen_addr *local,
 				       struct slice host)
 {

@@ -17,6 +17,7 @@
 #include "addr.h"
 #include "cgi.h"
 #include "conn.h"
+#include "fcache.h"
 #include "log.h"
 
 #define FD_RESERVED 32         /* listeners, logs, the self-pipe */
@@ -294,6 +295,9 @@ int server_set_config(struct server *sv, struct config *cf, char *err, size_t er
 		server_gen_put(sv, sv->gen);
 	sv->gen = g;
 	sv->cf = cf;
+	/* Open files are looked up afresh under the new configuration. */
+	fcache_free(sv->fc);
+	sv->fc = NULL;
 	return 0;
 }
 
@@ -440,6 +444,8 @@ void server_free(struct server *sv)
 	log_set_error_fd(2);
 	loop_free(sv->lp);
 	sv->lp = NULL;
+	fcache_free(sv->fc);
+	sv->fc = NULL;
 }
 
 static void free_conns(struct server *sv)
@@ -448,10 +454,7 @@ static void free_conns(struct server *sv)
 		struct conn *c = sv->closing;
 
 		sv->closing = c->next_free;
-		server_gen_put(sv, c->gen);
-		free(c->in);
-		free(c->out.p);
-		free(c);
+		conn_free(c);
 	}
 }
 
@@ -534,5 +537,6 @@ void server_run(struct server *sv)
 		free_conns(sv);
 	}
 	free_conns(sv);
+	conn_free_spares(sv);
 	cgi_reap(sv);
 }

@@ -637,6 +637,215 @@ static void test_many(void **state)
 	loop_free(lp);
 }
 
+/* ---- tracked descriptors (loop_add_tracked, loop_unready) ---- */
+
+/* A handler that reads up to `want` bytes per call (0: none) and says
+ * unready after a short read or EAGAIN, as conn.c does. */
+struct tr {
+	struct rec r;
+	size_t want;
+	size_t got;
+};
+
+static void tr_ev(struct loop *lp, int fd, short re, void *ctx)
+{
+	struct tr *t = ctx;
+	char buf[64];
+
+	on_ev(lp, fd, re, &t->r);
+	if (!(re & POLLIN) || t->want == 0)
+		return;
+	{
+		ssize_t n = read(fd, buf, t->want < sizeof(buf) ? t->want : sizeof(buf));
+
+		if (n > 0)
+			t->got += (size_t)n;
+		if (n < 0 || (size_t)n < t->want)
+			loop_unready(lp, fd, POLLIN);
+	}
+}
+
+static void test_tracked(void **state)
+{
+	struct loop *lp = mk(state, 1024);
+	struct tr t = { .want = 64 };
+	int p[2], s[2];
+
+	mkpipe(p);
+	assert_int_equal(loop_add_tracked(lp, p[0], POLLIN, tr_ev, &t), 0);
+	assert_int_equal(loop_once(lp, 0), 0);
+	assert_int_equal(t.r.calls, 0);
+	/* Read whole (short read): reported once, then quiet. */
+	put(p[1]);
+	put(p[1]);
+	assert_int_equal(loop_once(lp, 1000), 1);
+	assert_int_equal(t.r.calls, 1);
+	assert_int_equal(t.r.last, POLLIN);
+	assert_int_equal(t.got, 2);
+	assert_int_equal(loop_once(lp, 0), 0);
+	assert_int_equal(t.r.calls, 1);
+	/* New data: reported again. */
+	put(p[1]);
+	assert_int_equal(loop_once(lp, 1000), 1);
+	assert_int_equal(t.r.calls, 2);
+	/* Read one byte of three (a full read: still ready): reported on
+	 * every pass until a read comes up short, as level-triggered. */
+	t.want = 1;
+	put(p[1]);
+	put(p[1]);
+	put(p[1]);
+	for (int i = 0; i < 3; i++) {
+		assert_true(loop_once(lp, 1000) >= 1);
+		assert_int_equal(t.got, 4 + (size_t)i);
+	}
+	assert_int_equal(t.r.calls, 5);
+	/* epoll cannot know the pipe is empty: one more call meets EAGAIN
+	 * and says unready; poll() asks the kernel. */
+	loop_once(lp, 0);
+	assert_int_equal(t.r.calls, be_of(state) == LOOP_EPOLL ? 6 : 5);
+	t.r.calls = 6;
+	assert_int_equal(loop_once(lp, 0), 0);
+	assert_int_equal(t.r.calls, 6);
+	/* Not watched: remembered, reported once watched again. */
+	t.want = 64;
+	loop_set(lp, p[0], 0);
+	put(p[1]);
+	assert_int_equal(loop_once(lp, 0), 0);
+	assert_int_equal(t.r.calls, 6);
+	loop_set(lp, p[0], POLLIN);
+	assert_true(loop_once(lp, 1000) >= 1);
+	assert_int_equal(t.r.calls, 7);
+	assert_int_equal(t.got, 7);
+	loop_del(lp, p[0]);
+	close(p[0]);
+	close(p[1]);
+
+	/* A socket: POLLOUT when watched for, without a new edge; quiet after
+	 * loop_unready until there is room again. */
+	{
+		struct rec b = { 0 };
+		char big[65536];
+		size_t sent = 0;
+
+		memset(big, 'x', sizeof(big));
+		mkpair(s);
+		assert_int_equal(loop_add_tracked(lp, s[0], POLLIN, on_ev, &b), 0);
+		assert_int_equal(loop_once(lp, 0), 0); /* writable, not watched */
+		assert_int_equal(b.calls, 0);
+		loop_set(lp, s[0], POLLOUT);
+		assert_true(loop_once(lp, 1000) >= 1);
+		assert_int_equal(b.calls, 1);
+		assert_int_equal(b.last, POLLOUT);
+		assert_true(loop_once(lp, 1000) >= 1); /* still writable */
+		assert_int_equal(b.calls, 2);
+		for (;;) {
+			ssize_t n = write(s[0], big, sizeof(big));
+
+			if (n < 0)
+				break;
+			sent += (size_t)n;
+		}
+		loop_unready(lp, s[0], POLLOUT);
+		assert_int_equal(loop_once(lp, 0), 0);
+		assert_int_equal(b.calls, 2);
+		while (sent > 0) {
+			ssize_t n = read(s[1], big, sizeof(big));
+
+			assert_true(n > 0);
+			sent -= (size_t)n;
+		}
+		assert_true(loop_once(lp, 1000) >= 1);
+		assert_int_equal(b.calls, 3);
+		assert_true(b.last & POLLOUT);
+		/* Data and the peer's FIN at once: a short read does not make
+		 * the descriptor quiet, the end is still to be read. */
+		{
+			int u[2];
+			struct tr e = { .want = 64 };
+
+			loop_set(lp, s[0], 0); /* b stays quiet meanwhile */
+			mkpair(u);
+			assert_int_equal(loop_add_tracked(lp, u[0], POLLIN, tr_ev, &e), 0);
+			put(u[1]);
+			shutdown(u[1], SHUT_WR);
+			assert_true(loop_once(lp, 1000) >= 1);
+			assert_int_equal(e.got, 1);
+			assert_true(loop_once(lp, 1000) >= 1);
+			assert_int_equal(e.r.calls, 2);
+			assert_true(e.r.last & POLLIN);
+			assert_int_equal(read(u[0], big, 1), 0); /* the end */
+			loop_del(lp, u[0]);
+			close(u[0]);
+			close(u[1]);
+		}
+		/* The peer leaves: POLLHUP even with nothing watched, and
+		 * POLLRDHUP only when asked. */
+		loop_set(lp, s[0], 0);
+		close(s[1]);
+		assert_true(loop_once(lp, 1000) >= 1);
+		assert_int_equal(b.calls, 4);
+		assert_true(b.last & POLLHUP);
+		assert_false(b.last & POLLRDHUP);
+		loop_set(lp, s[0], POLLRDHUP);
+		assert_true(loop_once(lp, 1000) >= 1);
+		assert_true(b.last & POLLRDHUP);
+		loop_del(lp, s[0]);
+		close(s[0]);
+	}
+	assert_int_equal(loop_count(lp), 0);
+	loop_free(lp);
+}
+
+/* A tracked descriptor queued for the next pass, removed and its number
+ * reused before that pass: the old ctx is never called again. */
+static void tracked_reuse(void **state, int closing)
+{
+	struct loop *lp = mk(state, 1024);
+	struct rec a = { 0 }, b = { 0 };
+	int s[2], t[2];
+
+	mkpair(s);
+	assert_int_equal(loop_add_tracked(lp, s[0], POLLOUT, on_ev, &a), 0);
+	assert_true(loop_once(lp, 1000) >= 1); /* writable: queued again */
+	assert_int_equal(a.calls, 1);
+	put(s[1]); /* a pending edge for the old registration */
+	if (closing)
+		loop_del_closing(lp, s[0]);
+	else
+		loop_del(lp, s[0]);
+	close(s[0]);
+	close(s[1]);
+	mkpair(t);
+	if (t[0] != s[0]) { /* the number is free: it is taken first */
+		int x = dup2(t[0], s[0]);
+
+		assert_int_equal(x, s[0]);
+		close(t[0]);
+		t[0] = s[0];
+	}
+	assert_int_equal(loop_add_tracked(lp, t[0], POLLIN, on_ev, &b), 0);
+	assert_int_equal(loop_once(lp, 0), 0);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(b.calls, 0);
+	put(t[1]);
+	assert_true(loop_once(lp, 1000) >= 1);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(b.calls, 1);
+	assert_int_equal(b.last, POLLIN);
+	loop_del_closing(lp, t[0]);
+	close(t[0]);
+	close(t[1]);
+	assert_int_equal(loop_count(lp), 0);
+	assert_int_equal(loop_once(lp, 0), 0);
+	loop_free(lp);
+}
+
+static void test_tracked_reuse(void **state)
+{
+	tracked_reuse(state, 0);
+	tracked_reuse(state, 1);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -675,6 +884,8 @@ int main(void)
 		BOTH(test_set_self),
 		BOTH(test_order),
 		BOTH(test_many),
+		BOTH(test_tracked),
+		BOTH(test_tracked_reuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

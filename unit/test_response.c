@@ -140,6 +140,16 @@ static void test_start_and_error_page(void **state)
 	mem[ob.len] = '\0';
 	assert_string_equal(mem, "HTTP/1.1 404 Not Found\r\nServer: " WEBSERV_SOFTWARE
 				 "\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n");
+	/* The same head from a Date formatted beforehand (once a second). */
+	{
+		char d[32], m2[256];
+		struct obuf o2 = { .p = m2, .cap = sizeof(m2) - 1 };
+
+		response_date(784111777, d);
+		response_start_dated(&o2, 404, d);
+		m2[o2.len] = '\0';
+		assert_string_equal(m2, mem);
+	}
 	ob.len = 0;
 	response_error_body(&ob, 413);
 	mem[ob.len] = '\0';

@@ -209,6 +209,32 @@ static void test_server_v6(void **state)
 
 /* ---- locations ---- */
 
+/* Which ports need a wildcard listener's connections to know their
+ * local address: those with a server at a specific address. */
+static void test_port_has_addr(void **state)
+{
+	static const struct {
+		int line;
+		uint16_t port;
+		int want;
+	} cases[] = {
+		{ __LINE__, 8080, 1 }, /* 127.0.0.1:8080 beside *:8080 */
+		{ __LINE__, 9090, 0 }, /* only wildcard servers */
+		{ __LINE__, 9091, 1 }, /* 127.0.0.2:9091 alone */
+		{ __LINE__, 7070, 0 },
+		{ __LINE__, 6060, 1 },
+		{ __LINE__, 5050, 0 }, /* nobody */
+	};
+	struct config *cf = load(servers_conf);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (route_port_has_addr(cf, cases[i].port) != cases[i].want)
+			fail_msg("line %d: port %u", cases[i].line, cases[i].port);
+	assert_int_equal(route_port_has_addr(NULL, 80), 0);
+	config_free(cf);
+}
+
 static void test_location(void **state)
 {
 	static const struct {
@@ -644,6 +670,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_server),
 		cmocka_unit_test(test_server_v6),
+		cmocka_unit_test(test_port_has_addr),
 		cmocka_unit_test(test_location),
 		cmocka_unit_test(test_fs_path),
 		cmocka_unit_test(test_fs_path_size),
