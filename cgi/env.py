@@ -11,7 +11,7 @@ for key in sorted(os.environ):
 	            % (html.escape(key), html.escape(os.environ[key])))
 body = """<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"><title>CGI environment</title></head>
+<head><meta charset="utf-8"><title>CGI environment</title><link rel="stylesheet" href="/style.css"></head>
 <body>
 <h1>CGI environment</h1>
 <table>

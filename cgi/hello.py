@@ -8,7 +8,7 @@ import sys
 name = os.environ.get("SERVER_NAME", "webserv")
 body = """<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Hello from CGI</title></head>
+<head><meta charset="utf-8"><title>Hello from CGI</title><link rel="stylesheet" href="/style.css"></head>
 <body>
 <h1>Hello from CGI</h1>
 <p>This page was written by a Python script run by %s.</p>

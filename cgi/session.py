@@ -6,6 +6,10 @@
   the id is sent in the cookie `SID` (HttpOnly, SameSite=Lax, Path=/).
 - Every page view with a valid session increments its visit counter.
 - POST action=logout: the session file is removed and the cookie expired.
+- Both POSTs follow Post/Redirect/Get: they answer 303 See Other to this
+  page (the cookie set or expired on the 303), so what the browser shows is
+  a GET and a refresh never posts again. The visit counter counts those
+  GETs: the first page after the login shows 1.
 
 Session directory: $SESSION_DIR if set; else `sessions/` next to this
 script if that directory exists (the test suite creates one, since a CGI
@@ -21,7 +25,7 @@ import secrets
 import sys
 import time
 from http.cookies import SimpleCookie
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -87,7 +91,7 @@ def respond(body_html, cookies=()):
 	script = html.escape(os.environ.get("SCRIPT_NAME", "session.py"), quote=True)
 	page = """<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Session demo</title></head>
+<head><meta charset="utf-8"><title>Session demo</title><link rel="stylesheet" href="/style.css"></head>
 <body>
 <h1>Session demo</h1>
 %s
@@ -102,6 +106,19 @@ def respond(body_html, cookies=()):
 	head += "Content-Length: %d\r\n\r\n" % len(data)
 	sys.stdout.buffer.write(head.encode("latin-1") + data)
 
+
+def see_other(query, cookies):
+	"""303 See Other to this page (Post/Redirect/Get)."""
+	loc = quote(os.environ.get("SCRIPT_NAME", "session.py")) + query
+	head = "Status: 303 See Other\r\nLocation: %s\r\nCache-Control: no-store\r\n" % loc
+	for c in cookies:
+		head += "Set-Cookie: %s\r\n" % c
+	head += "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 0\r\n\r\n"
+	sys.stdout.buffer.write(head.encode("latin-1"))
+
+
+EXPIRED = ("SID=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; "
+           "HttpOnly; SameSite=Lax")
 
 LOGIN = """<p>You are not logged in.</p>
 <form method="post" action="@SCRIPT@">
@@ -134,10 +151,9 @@ def main():
 		if data is not None:
 			os.unlink(path_of(sid))
 		sid = secrets.token_hex(16)
-		data = {"name": name, "visits": 1, "created": int(time.time())}
+		data = {"name": name, "visits": 0, "created": int(time.time())}
 		save(sid, data)
-		respond(welcome(data),
-		        ["SID=%s; Path=/; HttpOnly; SameSite=Lax" % sid])
+		see_other("", ["SID=%s; Path=/; HttpOnly; SameSite=Lax" % sid])
 		return
 	if action == "logout":
 		if data is not None:
@@ -145,14 +161,15 @@ def main():
 				os.unlink(path_of(sid))
 			except OSError:
 				pass
-		respond("<p>You have been logged out.</p>" + LOGIN,
-		        ["SID=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; "
-		         "HttpOnly; SameSite=Lax"])
+		see_other("?out=1", [EXPIRED])
+		return
+	if os.environ.get("REQUEST_METHOD") == "POST":
+		see_other("", [])  # an unknown action: nothing to do
 		return
 	if data is None:
+		bye = "<p>You have been logged out.</p>" if os.environ.get("QUERY_STRING") == "out=1" else ""
 		# An unknown or forged id: forget it on the client too.
-		respond(LOGIN, ["SID=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; "
-		                "HttpOnly; SameSite=Lax"] if sid else [])
+		respond(bye + LOGIN, [EXPIRED] if sid else [])
 		return
 	data["visits"] = int(data.get("visits", 0)) + 1
 	save(sid, data)

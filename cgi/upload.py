@@ -9,13 +9,18 @@ directory under a sanitised name, and lists the directory.
 Upload directory: $UPLOAD_DIR if set, else `uploads/` next to this script
 (created on first use). An existing file is never overwritten: the new one
 gets "name-1.ext", "name-2.ext", ...
+
+A POST that stored files follows Post/Redirect/Get: it answers 303 See
+Other to this page with the stored names in the query string
+(?stored=NAME&...), so a refresh shows the result again without storing a
+duplicate.
 """
 
 import html
 import os
 import re
 import sys
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode
 
 MAX_BODY = 64 << 20
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -160,12 +165,14 @@ def page(status, message_html):
 		names = sorted(n for n in os.listdir(UPLOAD_DIR) if not n.startswith("."))
 	except OSError:
 		names = []
-	items = "\n".join("<li>%s (%d bytes)</li>" % (
-		html.escape(n), os.path.getsize(os.path.join(UPLOAD_DIR, n)))
+	items = "\n".join('<li><a href="%s">%s</a> (%d bytes)</li>' % (
+		html.escape(quote(os.environ.get("SCRIPT_NAME", "upload.py")) + "?file=" + quote(n, safe=""),
+		            quote=True), html.escape(n),
+		os.path.getsize(os.path.join(UPLOAD_DIR, n)))
 		for n in names if os.path.isfile(os.path.join(UPLOAD_DIR, n)))
 	body = """<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Upload demo (CGI)</title></head>
+<head><meta charset="utf-8"><title>Upload demo (CGI)</title><link rel="stylesheet" href="/style.css"></head>
 <body>
 <h1>Upload demo (CGI)</h1>
 %s
@@ -187,10 +194,49 @@ def page(status, message_html):
 	                        + data)
 
 
+def see_other(saved, skipped):
+	"""303 See Other to the GET page that lists what was stored."""
+	loc = quote(os.environ.get("SCRIPT_NAME", "upload.py")) + "?" + urlencode(
+		[("stored", n) for n, _size in saved[:20]] + [("refused", n) for n in skipped[:20]])
+	sys.stdout.buffer.write(("Status: 303 See Other\r\nLocation: %s\r\n"
+	                         "Content-Type: text/plain; charset=utf-8\r\n"
+	                         "Content-Length: 0\r\n\r\n" % loc).encode("latin-1"))
+
+
+def send_file(name):
+	"""GET ?file=NAME: a stored file, as a download."""
+	name = safe_name(name)
+	path = os.path.join(UPLOAD_DIR, name) if name else None
+	if not path or name.startswith(".") or not os.path.isfile(path):
+		page("404 Not Found", "<p>No such file.</p>")
+		return
+	with open(path, "rb") as f:
+		data = f.read()
+	sys.stdout.buffer.write(("Status: 200 OK\r\nContent-Type: application/octet-stream\r\n"
+	                         "X-Content-Type-Options: nosniff\r\n"
+	                         "Content-Disposition: attachment; filename*=UTF-8''%s\r\n"
+	                         "Content-Length: %d\r\n\r\n" % (quote(name, safe=""), len(data))
+	                         ).encode("latin-1") + data)
+
+
 def main():
 	os.makedirs(UPLOAD_DIR, exist_ok=True)
 	if os.environ.get("REQUEST_METHOD") != "POST":
-		page("200 OK", "")
+		query = parse_qsl(os.environ.get("QUERY_STRING", ""), keep_blank_values=True)
+		files = [v for k, v in query if k == "file"]
+		if files:
+			send_file(files[0])
+			return
+		stored = [v for k, v in query if k == "stored"]
+		refused = [v for k, v in query if k == "refused"]
+		msg = ""
+		if stored:
+			msg = "<p>Stored %d file(s):</p><ul id=\"stored\">%s</ul>" % (len(stored), "".join(
+				"<li><code>%s</code></li>" % html.escape(n) for n in stored))
+		if refused:
+			msg += "<p>Refused unsafe names: %s</p>" % html.escape(
+				", ".join(quote(n) for n in refused))
+		page("200 OK", msg)
 		return
 	try:
 		boundary = boundary_of(os.environ.get("CONTENT_TYPE", ""))
@@ -198,14 +244,14 @@ def main():
 	except BadRequest as e:
 		page("400 Bad Request", "<p>Bad request: %s</p>" % html.escape(str(e)))
 		return
-	msg = ["<p>Stored %d file(s):</p><ul>" % len(saved)]
-	msg += ["<li><code>%s</code> (%d bytes)</li>" % (html.escape(n), size)
-	        for n, size in saved]
-	msg.append("</ul>")
+	if saved:
+		see_other(saved, skipped)
+		return
+	msg = "<p>No file stored.</p>"
 	if skipped:
-		msg.append("<p>Refused unsafe names: %s</p>" % html.escape(
-			", ".join(quote(s) for s in skipped)))
-	page("201 Created" if saved else "200 OK", "\n".join(msg))
+		msg += "<p>Refused unsafe names: %s</p>" % html.escape(
+			", ".join(quote(s) for s in skipped))
+	page("200 OK", msg)
 
 
 main()

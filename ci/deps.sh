@@ -2,7 +2,7 @@
 # Checks for the Debian packages the test suites need and installs the
 # missing ones when run as root; otherwise prints the exact command.
 set -u
-pkgs=(python3-pytest python3-requests libcmocka-dev libhttp-parser-dev python3-h11 php-cgi man-db groff-base ${WEBSERV_EXTRA_PKGS:-})
+pkgs=(python3-pytest python3-requests libcmocka-dev libhttp-parser-dev python3-h11 php-cgi man-db groff-base chromium chromium-driver python3-selenium ${WEBSERV_EXTRA_PKGS:-})
 missing=()
 for p in "${pkgs[@]}"; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)

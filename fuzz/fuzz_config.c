@@ -133,6 +133,7 @@ static void check_loc(const struct loc_conf *lc)
 	for (i = 0; i < lc->ncgi; i++)
 		FUZZ_CHECK(lc->cgi[i].ext != NULL && lc->cgi[i].interp != NULL);
 	FUZZ_CHECK(lc->autoindex == 0 || lc->autoindex == 1);
+	FUZZ_CHECK(lc->charset == NULL || strlen(lc->charset) <= CHARSET_MAX);
 }
 
 static void check_types(const struct mime_table *t)

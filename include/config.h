@@ -55,6 +55,7 @@ struct loc_conf {
 	char **index;        /* index file names, in order */
 	size_t nindex;
 	int autoindex;       /* 0/1 */
+	char *charset;       /* `charset NAME;` for text types; NULL or "" (off) = none */
 	struct error_page *error_pages;
 	size_t nerror_pages;
 	uint64_t max_body;   /* bytes, 0 = no limit; default 1 MiB */
@@ -144,6 +145,9 @@ struct config_io {
 	int (*lookup_user)(void *ctx, const char *name);
 	int (*lookup_group)(void *ctx, const char *name);
 };
+
+/* Longest NAME of `charset NAME;`. */
+#define CHARSET_MAX 40
 
 /* Room for any error message of config_parse/config_load: a file name,
  * a path and the word it was resolved from, each up to 4 KiB. */

@@ -45,6 +45,18 @@ void response_start_dated(struct obuf *ob, int status, const char *date);
 /* Appends the default HTML page for an error status. */
 void response_error_body(struct obuf *ob, int status);
 
+/* Generated HTML pages (error pages, autoindex, upload replies) are
+ * UTF-8 and say so. */
+#define RESPONSE_HTML "text/html; charset=utf-8"
+
+/* The Content-Type of a file of MIME type `type` under `charset NAME;`
+ * (charset NULL or "" = off).  "TYPE; charset=NAME" is written into
+ * buf[0..n) and returned when type is a text/... type, application/javascript,
+ * application/xml, application/rss+xml or application/atom+xml and has
+ * no charset parameter of its own; otherwise (or when it does not fit)
+ * type itself is returned. */
+const char *response_content_type(const char *type, const char *charset, char *buf, size_t n);
+
 /* One directory entry for an autoindex page. */
 struct dir_entry {
 	const char *name;

@@ -691,8 +691,13 @@ def test_demo_form_get_and_post(srv):
 	assert r.status_code == 200 and "<form" in r.text
 	r = srv.get("/cgi/form.py?name=Ann&colour=%3Ci%3Ered")
 	assert "Ann" in r.text and "&lt;i&gt;red" in r.text and "<i>red" not in r.text
+	# Post/Redirect/Get: the POST answers 303 to the GET page showing it.
 	r = srv.post("/cgi/form.py", data={"name": "Bob & <Co>", "message": "hi there"})
-	assert r.status_code == 200
+	assert r.status_code == 303 and r.text == ""
+	loc = r.headers["Location"]
+	assert loc.startswith("/cgi/form.py?") and "sent=post" in loc
+	r = srv.get(loc)
+	assert r.status_code == 200 and "Submitted by POST" in r.text
 	assert "Bob &amp; &lt;Co&gt;" in r.text and "hi there" in r.text
 
 
@@ -702,17 +707,24 @@ def test_demo_upload(srv):
 	r = srv.post("/cgi/upload.py", timeout=wsh.T(20),
 	             files=[("file", ("../../evil name.bin", a)),
 	                    ("file", ("b.txt", b)), ("note", (None, "a field"))])
-	assert r.status_code == 201, r.text[:500]
+	# Post/Redirect/Get: 303 to the page listing what was stored.
+	assert r.status_code == 303, r.text[:500]
+	assert r.headers["Location"] == "/cgi/upload.py?stored=evil+name.bin&stored=b.txt"
 	up = srv.root / "cgi" / "uploads"
 	assert (up / "evil name.bin").read_bytes() == a
 	assert (up / "b.txt").read_bytes() == b
-	assert "evil name.bin" in r.text
+	r = srv.get(r.headers["Location"])
+	assert r.status_code == 200 and "<code>evil name.bin</code>" in r.text
 	assert not (srv.root / "evil name.bin").exists()
 	r = srv.post("/cgi/upload.py", files=[("file", ("b.txt", b"again"))])
-	assert r.status_code == 201
+	assert r.status_code == 303 and r.headers["Location"].endswith("?stored=b-1.txt")
 	assert (up / "b-1.txt").read_bytes() == b"again"
 	assert (up / "b.txt").read_bytes() == b
-	assert srv.get("/cgi/upload.py").status_code == 200
+	r = srv.get("/cgi/upload.py")
+	assert r.status_code == 200 and "/cgi/upload.py?file=b-1.txt" in r.text
+	r = srv.get("/cgi/upload.py?file=b-1.txt")
+	assert r.status_code == 200 and r.content == b"again"
+	assert srv.get("/cgi/upload.py?file=..%2Fupload.py").status_code == 404
 
 
 # -- last: nothing left behind ---------------------------------------------------------

@@ -69,9 +69,12 @@ def test_session_flow_end_to_end(srv):
 	assert 'name="name"' in r.text and "not logged in" in r.text
 	assert "SID" not in s.cookies
 
+	# Post/Redirect/Get: the login answers 303 (setting the cookie) to the
+	# page, which the client then GETs.
 	r = s.post(url(srv), data={"action": "login", "name": "Alice <admin>"}, timeout=t)
-	assert r.status_code == 200
-	cookies = set_cookies(r)
+	assert r.status_code == 200 and [h.status_code for h in r.history] == [303]
+	assert r.history[0].headers["Location"] == "/cgi/session.py"
+	cookies = set_cookies(r.history[0])
 	assert len(cookies) == 1, cookies
 	attrs = [a.strip().lower() for a in cookies[0].split(";")]
 	assert attrs[0].startswith("sid=") and len(attrs[0]) > 20
@@ -99,9 +102,9 @@ def test_session_flow_end_to_end(srv):
 
 	# Logout: the session is removed server-side and the cookie expired.
 	r = s.post(url(srv), data={"action": "logout"}, timeout=t)
-	assert r.status_code == 200
+	assert r.status_code == 200 and [h.status_code for h in r.history] == [303]
 	assert "logged out" in r.text
-	exp = set_cookies(r)
+	exp = set_cookies(r.history[0])
 	assert exp and exp[0].lower().startswith("sid=;") and "max-age=0" in exp[0].lower()
 	assert "SID" not in s.cookies
 	assert sid + ".json" not in session_files(srv)

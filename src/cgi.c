@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,13 +294,43 @@ static const char *server_name(struct conn *c, char *buf, size_t n)
 	return buf;
 }
 
+/* path with the longest leading part that exists resolved by
+ * realpath() (no ".", "..", "//" or symbolic link left in it: a root
+ * written as "conf/../www" reads "/srv/www"), the rest appended as it is
+ * (it comes from a normalised URI path).  Into out[0..n); path itself
+ * when nothing resolves or the result does not fit. */
+static void canon_path(const char *path, char *out, size_t n)
+{
+	char head[PATH_BUF], res[PATH_MAX];
+	size_t len = strlen(path);
+	char *cut;
+
+	snprintf(out, n, "%s", path);
+	if (path[0] != '/' || len >= sizeof(head))
+		return;
+	memcpy(head, path, len + 1);
+	while ((cut = strrchr(head, '/')) != NULL) {
+		const char *tail = path + (cut - head);
+		int w;
+
+		*cut = '\0';
+		if (realpath(head[0] ? head : "/", res) == NULL)
+			continue;
+		w = snprintf(out, n, "%s%s", strcmp(res, "/") == 0 ? "" : res, tail);
+		if (w < 0 || (size_t)w >= n)
+			snprintf(out, n, "%s", path);
+		return;
+	}
+}
+
 /* Builds the script's environment into envbuf/envp.  Returns 0 or 431. */
 static int build_env(struct conn *c, char *envbuf, size_t envlen, char **envp)
 {
 	struct cgi_proc *cg = c->cgi;
 	struct cgi_env_req rq = { 0 };
 	const struct header_field *ct = request_field(&c->req, "Content-Type");
-	char translated[PATH_BUF], hostbuf[CGI_HOST_MAX], server_addr[ADDR_TEXT_MAX];
+	char translated[PATH_BUF], mapped[PATH_BUF], filename[PATH_BUF], hostbuf[CGI_HOST_MAX];
+	char server_addr[ADDR_TEXT_MAX];
 
 	/* PATH_TRANSLATED: PATH_INFO mapped like a URI of this location. */
 	translated[0] = '\0';
@@ -307,13 +338,14 @@ static int build_env(struct conn *c, char *envbuf, size_t envlen, char **envp)
 		size_t pl = strlen(cg->path_info);
 		const struct loc_conf *plc = route_location(c->srv, cg->path_info, pl);
 
-		if (route_fs_path(plc, cg->path_info, pl, translated, sizeof(translated)) < 0)
-			translated[0] = '\0';
+		if (route_fs_path(plc, cg->path_info, pl, mapped, sizeof(mapped)) == 0)
+			canon_path(mapped, translated, sizeof(translated));
 	}
+	canon_path(cg->script, filename, sizeof(filename));
 	rq.method = c->req.method;
 	rq.request_uri = c->req.target;
 	rq.script_name = cstr(cg->script_name);
-	rq.script_filename = cstr(cg->script);
+	rq.script_filename = cstr(filename);
 	rq.path_info = cstr(cg->path_info);
 	rq.path_translated = cstr(translated);
 	rq.query = cstr(c->query);

@@ -1283,6 +1283,32 @@ static int set_flag(struct parser *P, struct lexer *lx, struct block *b,
 	return flag_arg(P, lx, d, v, (int *)(void *)((char *)b->lc + d->off));
 }
 
+/* `charset NAME|off;`: the charset added to text types (nginx's
+ * `charset`).  "off" is kept as "" so that it overrides an outer NAME.
+ * NAME is an RFC 9110 token of at most CHARSET_MAX bytes. */
+static int set_charset(struct parser *P, struct lexer *lx, struct block *b,
+		       const struct directive *d, const struct tok *v, size_t n)
+{
+	char tb[SHOW_BUF];
+	size_t len = v[1].len;
+
+	(void)n;
+	if (strcasecmp(v[1].s, "off") == 0) {
+		b->lc->charset = astrdup(P->mem, "");
+		return b->lc->charset ? 0 : oom(P, lx, v[1].line);
+	}
+	if (len == 0 || len > CHARSET_MAX || strlen(v[1].s) != len)
+		goto bad;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)v[1].s[i]) && !strchr("!#$%&'*+-.^_`|~", v[1].s[i]))
+			goto bad;
+	b->lc->charset = astrdup(P->mem, v[1].s);
+	return b->lc->charset ? 0 : oom(P, lx, v[1].line);
+bad:
+	return error_at(P, lx->file, v[1].line, "invalid value \"%s\" in \"%s\" directive",
+			SHOW(tb, v[1].s), d->name);
+}
+
 /* The count in v[1], from 1 to max, into *x.  0, or -1 with the error
  * reported. */
 static int count_arg(struct parser *P, struct lexer *lx, const struct directive *d,
@@ -1610,6 +1636,7 @@ static const struct directive directives[] = {
 	{ "allow_methods", CTX_HTTP, 1, ARGS_ANY, 0, set_methods, 0 },
 	{ "index", CTX_HTTP, 1, ARGS_ANY, 0, set_index, 0 },
 	{ "autoindex", CTX_HTTP, 1, 1, 0, set_flag, offsetof(struct loc_conf, autoindex) },
+	{ "charset", CTX_HTTP, 1, 1, 0, set_charset, 0 },
 	{ "error_page", CTX_HTTP, 2, ARGS_ANY, D_MULTI, set_error_page, 0 },
 	{ "client_max_body_size", CTX_HTTP, 1, 1, 0, set_amount,
 	  offsetof(struct loc_conf, max_body) },
@@ -1679,6 +1706,8 @@ static void inherit(struct loc_conf *c, const struct loc_conf *p)
 	}
 	if (c->autoindex < 0)
 		c->autoindex = p->autoindex;
+	if (!c->charset)
+		c->charset = p->charset;
 	if (!c->nerror_pages) {
 		c->error_pages = p->error_pages;
 		c->nerror_pages = p->nerror_pages;

@@ -334,7 +334,7 @@ static int autoindex(struct conn *c)
 	r = HANDLER_CLOSE;
 	if (reply_begin(c, 200) < 0)
 		goto out;
-	reply_end_head(c, "text/html", (int64_t)body.len);
+	reply_end_head(c, RESPONSE_HTML, (int64_t)body.len);
 	reply_body(c, body.p, body.len);
 	r = HANDLER_DONE;
 out:
@@ -425,8 +425,9 @@ static int conditions(struct conn *c, const struct fcache_entry *e, uint64_t *fi
  * its descriptor is taken over. */
 static int send_file(struct conn *c, struct fcache_entry *e, int owned, int orig)
 {
-	char cr[48];
-	const char *ctype = config_mime(c->srv->types, c->path);
+	char cr[48], tb[256];
+	const char *ctype = response_content_type(config_mime(c->srv->types, c->path),
+						  c->loc->charset, tb, sizeof(tb));
 	uint64_t size = e->size, first = 0, last = 0;
 	int status = orig;
 

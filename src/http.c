@@ -105,11 +105,13 @@ static int do_return(struct conn *c)
 {
 	const struct loc_conf *lc = c->loc;
 	int code = lc->ret_code, r;
+	char tb[64 + CHARSET_MAX];
 
 	if (code == 301 || code == 302 || code == 303 || code == 307 || code == 308)
 		r = reply_page(c, code, "Location", lc->ret_arg ? lc->ret_arg : "");
 	else if (lc->ret_arg != NULL)
-		r = reply_simple(c, code, "text/plain", lc->ret_arg, strlen(lc->ret_arg));
+		r = reply_simple(c, code, response_content_type("text/plain", lc->charset, tb, sizeof(tb)),
+				 lc->ret_arg, strlen(lc->ret_arg));
 	else if (code >= 400)
 		return code;
 	else

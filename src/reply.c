@@ -112,7 +112,7 @@ int reply_page(struct conn *c, int status, const char *hdr, const char *val)
 		return -1;
 	if (hdr != NULL)
 		obuf_printf(&c->out, "%s: %s\r\n", hdr, val);
-	reply_end_head(c, "text/html", (int64_t)body.len);
+	reply_end_head(c, RESPONSE_HTML, (int64_t)body.len);
 	reply_body(c, body.p, body.len);
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "uri.h"
 
 void obuf_add(struct obuf *ob, const void *data, size_t n)
@@ -192,6 +193,36 @@ void response_error_body(struct obuf *ob, int status)
 		    "<body>\n<center><h1>%d %s</h1></center>\n<hr><center>" WEBSERV_SOFTWARE "</center>\n"
 		    "</body>\n</html>\n",
 		    status, r, status, r);
+}
+
+/* Types that take a charset besides text/...: scripts and XML read as
+ * text (nginx's charset_types adds application/javascript and
+ * application/rss+xml to its text types). */
+static int charset_type(const char *t, size_t n)
+{
+	static const char *const extra[] = { "application/javascript", "application/xml",
+					     "application/rss+xml", "application/atom+xml" };
+
+	if (n > 5 && strncasecmp(t, "text/", 5) == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+		if (strlen(extra[i]) == n && strncasecmp(t, extra[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+const char *response_content_type(const char *type, const char *charset, char *buf, size_t n)
+{
+	size_t tl = strcspn(type, "; \t");
+	int w;
+
+	if (charset == NULL || charset[0] == '\0' || !charset_type(type, tl))
+		return type;
+	for (const char *p = type + tl; *p; p++)
+		if (strncasecmp(p, "charset=", 8) == 0)
+			return type; /* the type names its own */
+	w = snprintf(buf, n, "%s; charset=%s", type, charset);
+	return w < 0 || (size_t)w >= n ? type : buf;
 }
 
 static int entry_cmp(const void *a, const void *b)

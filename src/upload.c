@@ -404,34 +404,43 @@ static void json_str(struct obuf *ob, const char *s, size_t n)
 }
 
 /* Appends the listing's records of one kind ("file" or "field") to b
- * as JSON or HTML items.  Returns how many were left out (more, plus
- * those that did not fit). */
+ * as JSON or HTML items; in HTML a file links to base (the store's URL,
+ * percent-encoded, ending in '/') joined with its name.  Returns how
+ * many were left out (more, plus those that did not fit). */
 static size_t list_records(struct obuf *b, const struct upload *u, const char *want, int json,
-			   size_t more)
+			   size_t more, const char *base)
 {
-	size_t wl = strlen(want);
+	char enc[UPLOAD_NAME_MAX * 3 + 1];
+	size_t wl = strlen(want), tail = REPLY_TAIL + 2 * strlen(base);
 	int cnt = 0;
 
 	for (const char *s = u->list ? u->list : ""; *s;) {
 		const char *t1 = strchr(s, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
 		const char *nl = t2 ? strchr(t2, '\n') : NULL;
+		size_t nlen = t2 ? (size_t)(t2 - t1 - 1) : 0;
+		int link = t2 != NULL && !json && strcmp(want, "file") == 0 && nlen <= UPLOAD_NAME_MAX &&
+			   uri_encode_path(t1 + 1, nlen, enc, sizeof(enc)) != (size_t)-1;
 
 		if (nl == NULL)
 			break;
 		if ((size_t)(t1 - s) != wl || strncmp(s, want, wl) != 0) {
 			/* another kind */
-		} else if (b->len + 6 * (size_t)(nl - s) + REPLY_TAIL > b->cap) {
-			/* Room for this record escaped at worst, and for the end
-			 * of the page: else it is only counted. */
+		} else if (b->len + 9 * (size_t)(nl - s) + (link ? strlen(base) + 16 : 0) + tail > b->cap) {
+			/* Room for this record escaped at worst (and its link),
+			 * and for the end of the page: else it is only counted. */
 			more++;
 		} else if (json) {
 			obuf_str(b, cnt++ ? ",{\"name\":" : "{\"name\":");
-			json_str(b, t1 + 1, (size_t)(t2 - t1 - 1));
+			json_str(b, t1 + 1, nlen);
 			obuf_printf(b, ",\"size\":%.*s}", (int)(nl - t2 - 1), t2 + 1);
 		} else {
-			obuf_str(b, "<li>");
-			obuf_html(b, t1 + 1, (size_t)(t2 - t1 - 1));
-			obuf_printf(b, " (%.*s bytes)</li>\n", (int)(nl - t2 - 1), t2 + 1);
+			if (link)
+				obuf_printf(b, "<li><a href=\"%s%s\">", base, enc);
+			else
+				obuf_str(b, "<li>");
+			obuf_html(b, t1 + 1, nlen);
+			obuf_printf(b, "%s (%.*s bytes)</li>\n", link ? "</a>" : "", (int)(nl - t2 - 1),
+				    t2 + 1);
 		}
 		s = nl + 1;
 	}
@@ -440,49 +449,60 @@ static size_t list_records(struct obuf *b, const struct upload *u, const char *w
 	return more;
 }
 
-/* The reply body: what was stored, as JSON or an HTML page. */
-static void listing(struct obuf *b, const struct upload *u, int json)
+/* The reply body: what was stored, as JSON or a small HTML page that
+ * links to each stored file and back to the store.  The page styles
+ * itself (a few inline rules): it is the same on every site. */
+static void listing(struct obuf *b, const struct upload *u, int json, const char *base)
 {
 	size_t more_files, more_fields;
 
-	obuf_str(b, json ? "{\"files\":[" : "<!DOCTYPE html>\n<html>\n<head><title>Upload</title></head>\n<body>\n<h1>Stored</h1>\n<ul>\n");
-	more_files = list_records(b, u, "file", json, u->more_files);
-	obuf_str(b, json ? "],\"fields\":[" : "</ul>\n<h2>Fields</h2>\n<ul>\n");
-	more_fields = list_records(b, u, "field", json, u->more_fields);
+	if (json)
+		obuf_str(b, "{\"files\":[");
+	else
+		obuf_str(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+			    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+			    "<title>Uploaded</title>\n<style>body { font-family: system-ui, sans-serif; "
+			    "max-width: 46rem; margin: 2rem auto; padding: 0 1rem; }</style>\n"
+			    "</head>\n<body>\n<h1>Stored</h1>\n<ul id=\"stored\">\n");
+	more_files = list_records(b, u, "file", json, u->more_files, base);
+	obuf_str(b, json ? "],\"fields\":[" : "</ul>\n<h2>Fields</h2>\n<ul id=\"fields\">\n");
+	more_fields = list_records(b, u, "field", json, u->more_fields, base);
 	if (json && (more_files || more_fields))
 		obuf_printf(b, "],\"more_files\":%zu,\"more_fields\":%zu}\n", more_files, more_fields);
 	else if (json)
 		obuf_str(b, "]}\n");
 	else
-		obuf_str(b, "</ul>\n</body>\n</html>\n");
+		obuf_printf(b, "</ul>\n<p><a href=\"%s\">Back to %s</a> &middot; <a href=\"/\">Home</a></p>\n"
+			       "</body>\n</html>\n", base, base);
 }
 
 /* Builds the 201 (or 200 without files) reply from the listing. */
 static int reply(struct conn *c, struct upload *u)
 {
 	char body[UPLOAD_LIST_MAX * 2 + 1024], loc[PATH_BUF * 3 + UPLOAD_NAME_MAX * 3 + 2];
+	char base[PATH_BUF * 3 + 2];
 	struct obuf b = { .p = body, .cap = sizeof(body) };
 	int json = json_wanted(c);
+	/* The store's URL: the location's path, which serves the store via
+	 * alias.  Every file lands at the top of the store, whatever the
+	 * request path below it was. */
+	size_t n = uri_encode_path(c->loc->prefix, strlen(c->loc->prefix), base, sizeof(base) - 1);
 
-	listing(&b, u, json);
+	if (n == (size_t)-1)
+		n = 0;
+	if (n == 0 || base[n - 1] != '/')
+		base[n++] = '/';
+	base[n] = '\0';
+	listing(&b, u, json, base);
 	if (reply_begin(c, u->first[0] ? 201 : 200) < 0)
 		return HANDLER_CLOSE;
+	/* Location: the store's URL joined with the first stored name. */
 	if (u->first[0]) {
-		/* Location: the store location's path joined with the stored
-		 * name.  Every file lands at the top of the store, which is
-		 * what the location prefix names (it serves the store via
-		 * alias), whatever the request path below it was. */
-		const char *base = c->loc->prefix;
-		size_t n = uri_encode_path(base, strlen(base), loc, sizeof(loc));
-
-		if (n != (size_t)-1) {
-			if (n == 0 || loc[n - 1] != '/')
-				loc[n++] = '/';
-			if (uri_encode_path(u->first, strlen(u->first), loc + n, sizeof(loc) - n) != (size_t)-1)
-				obuf_printf(&c->out, "Location: %s\r\n", loc);
-		}
+		memcpy(loc, base, n + 1);
+		if (uri_encode_path(u->first, strlen(u->first), loc + n, sizeof(loc) - n) != (size_t)-1)
+			obuf_printf(&c->out, "Location: %s\r\n", loc);
 	}
-	reply_end_head(c, json ? "application/json" : "text/html", (int64_t)b.len);
+	reply_end_head(c, json ? "application/json" : RESPONSE_HTML, (int64_t)b.len);
 	reply_body(c, b.p, b.len);
 	return HANDLER_DONE;
 }

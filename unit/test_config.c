@@ -452,6 +452,15 @@ static const struct err_case err_cases[] = {
 	{ __LINE__, "upload_max_files 1 2;\n", AT(1) "invalid number of arguments in \"upload_max_files\" directive" },
 	{ __LINE__, "server {\n upload_max_files 5;\n upload_max_files 6;\n}",
 	  AT(3) "\"upload_max_files\" directive is duplicate" },
+	{ __LINE__, "server {\n charset;\n}", AT(2) "invalid number of arguments in \"charset\" directive" },
+	{ __LINE__, "charset utf-8 latin1;\n", AT(1) "invalid number of arguments in \"charset\" directive" },
+	{ __LINE__, "server {\n location / {\n  charset \"utf 8\";\n }\n}",
+	  AT(3) "invalid value \"utf 8\" in \"charset\" directive" },
+	{ __LINE__, "charset \"\";\nserver {}\n", AT(1) "invalid value \"\" in \"charset\" directive" },
+	{ __LINE__, "charset \"utf-8;x\";\n", AT(1) "invalid value \"utf-8;x\" in \"charset\" directive" },
+	{ __LINE__, "charset a1234567890123456789012345678901234567890;\n",
+	  AT(1) "invalid value \"a1234567890123456789012345678901234567890\" in \"charset\" directive" },
+	{ __LINE__, "server {\n charset utf-8;\n charset off;\n}", AT(3) "\"charset\" directive is duplicate" },
 	{ __LINE__, "server {\n disable_symlinks maybe;\n}",
 	  AT(2) "invalid value \"maybe\" in \"disable_symlinks\" directive, it must be \"on\" or \"off\"" },
 	{ __LINE__, "disable_symlinks;\n", AT(1) "invalid number of arguments in \"disable_symlinks\" directive" },
@@ -1463,6 +1472,34 @@ static void test_hostile_limits(void **state)
 	config_free(cf);
 }
 
+/* charset: default off, top -> server -> location, "off" overrides. */
+static void test_charset(void **state)
+{
+	struct config *cf = OK("server {\n location /a {\n }\n}\n");
+	const struct loc_conf *l;
+
+	(void)state;
+	assert_null(cf->servers[0].srv.charset);
+	assert_null(cf->servers[0].locs[0].charset);
+	config_free(cf);
+
+	cf = OK("charset utf-8;\n"
+		"server {\n location /a {\n }\n location /b {\n  charset off;\n }\n"
+		" location /c {\n  charset KOI8-R;\n }\n}\n"
+		"server {\n charset windows-1251;\n location /d {\n }\n}\n"
+		"server {\n charset OFF;\n location /e {\n }\n}\n");
+	l = &cf->servers[0].srv;
+	assert_string_equal(l->charset, "utf-8");
+	assert_string_equal(cf->servers[0].locs[0].charset, "utf-8");
+	assert_string_equal(cf->servers[0].locs[1].charset, "");
+	assert_string_equal(cf->servers[0].locs[2].charset, "KOI8-R");
+	assert_string_equal(cf->servers[1].srv.charset, "windows-1251");
+	assert_string_equal(cf->servers[1].locs[0].charset, "windows-1251");
+	assert_string_equal(cf->servers[2].srv.charset, "");
+	assert_string_equal(cf->servers[2].locs[0].charset, "");
+	config_free(cf);
+}
+
 static void test_types(void **state)
 {
 	struct config *cf = OK("include mime.types;\n"
@@ -2040,6 +2077,7 @@ int main(void)
 		cmocka_unit_test(test_top_after_server),
 		cmocka_unit_test(test_logs_and_limits),
 		cmocka_unit_test(test_hostile_limits),
+		cmocka_unit_test(test_charset),
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_config_mime),
 		cmocka_unit_test(test_include),

@@ -194,6 +194,51 @@ static void test_autoindex(void **state)
 	assert_null(strstr(mem, "more entries"));
 }
 
+/* `charset NAME;`: which types get it, and when they keep their own. */
+static void test_content_type(void **state)
+{
+	static const struct {
+		int line;
+		const char *type, *charset, *want;
+	} rows[] = {
+		{ __LINE__, "text/html", "utf-8", "text/html; charset=utf-8" },
+		{ __LINE__, "text/plain", "UTF-8", "text/plain; charset=UTF-8" },
+		{ __LINE__, "text/css", "utf-8", "text/css; charset=utf-8" },
+		{ __LINE__, "TEXT/Markdown", "utf-8", "TEXT/Markdown; charset=utf-8" },
+		{ __LINE__, "application/javascript", "koi8-r", "application/javascript; charset=koi8-r" },
+		{ __LINE__, "application/xml", "utf-8", "application/xml; charset=utf-8" },
+		{ __LINE__, "application/rss+xml", "utf-8", "application/rss+xml; charset=utf-8" },
+		{ __LINE__, "application/atom+xml", "utf-8", "application/atom+xml; charset=utf-8" },
+		/* off, or not set */
+		{ __LINE__, "text/html", NULL, "text/html" },
+		{ __LINE__, "text/html", "", "text/html" },
+		/* not a text type */
+		{ __LINE__, "image/png", "utf-8", "image/png" },
+		{ __LINE__, "application/json", "utf-8", "application/json" },
+		{ __LINE__, "application/octet-stream", "utf-8", "application/octet-stream" },
+		{ __LINE__, "application/javascriptx", "utf-8", "application/javascriptx" },
+		{ __LINE__, "text/", "utf-8", "text/" },
+		{ __LINE__, "textual/plain", "utf-8", "textual/plain" },
+		/* the type names its charset already */
+		{ __LINE__, "text/html; charset=iso-8859-1", "utf-8", "text/html; charset=iso-8859-1" },
+		{ __LINE__, "text/plain;CHARSET=latin1", "utf-8", "text/plain;CHARSET=latin1" },
+		/* another parameter stays, the charset follows it */
+		{ __LINE__, "text/plain; format=flowed", "utf-8", "text/plain; format=flowed; charset=utf-8" },
+	};
+	char buf[64], tiny[16];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *got = response_content_type(rows[i].type, rows[i].charset, buf, sizeof(buf));
+
+		if (strcmp(got, rows[i].want) != 0)
+			fail_msg("line %d: %s + %s gave \"%s\", want \"%s\"", rows[i].line, rows[i].type,
+				 rows[i].charset ? rows[i].charset : "(null)", got, rows[i].want);
+	}
+	/* Too long for the buffer: the bare type, never a cut one. */
+	assert_string_equal(response_content_type("text/html", "utf-8", tiny, sizeof(tiny)), "text/html");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +249,7 @@ int main(void)
 		cmocka_unit_test(test_date_round_trip),
 		cmocka_unit_test(test_start_and_error_page),
 		cmocka_unit_test(test_autoindex),
+		cmocka_unit_test(test_content_type),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
