@@ -24,8 +24,8 @@ FUZZ_SRC_uri       := src/uri.c
 FUZZ_SRC_range     := src/range.c
 FUZZ_SRC_cgi_head  := src/cgi_head.c
 FUZZ_SRC_multipart := src/multipart.c
-FUZZ_SRC_config    := src/config.c src/realip.c
-FUZZ_SRC_route     := src/route.c src/config.c src/uri.c src/realip.c
+FUZZ_SRC_config    := src/config.c src/realip.c src/addr.c
+FUZZ_SRC_route     := src/route.c src/config.c src/uri.c src/realip.c src/addr.c
 FUZZ_SRC_differential := src/request.c src/chunked.c src/uri.c
 FUZZ_SRC_proxy     := src/proxy.c
 

@@ -183,7 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{ "/fz/types.inc", types_inc, sizeof(types_inc) - 1 },
 		{ "/fz/srv.conf", srv_conf, sizeof(srv_conf) - 1 },
 	} };
-	struct config_io io = { fake_read, fake_is_dir, &fs, NULL };
+	struct config_io io = { .read_file = fake_read, .is_dir = fake_is_dir, .ctx = &fs };
 	char *text = fuzz_dup(in, alen);
 	char *err = fuzz_alloc(256);
 	struct config *cf;

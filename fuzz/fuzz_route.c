@@ -90,7 +90,7 @@ static const struct config *get_config(void)
 	static struct config *cf;
 
 	if (cf == NULL) {
-		static const struct config_io io = { fake_read, fake_is_dir, NULL, NULL };
+		static const struct config_io io = { .read_file = fake_read, .is_dir = fake_is_dir };
 		char err[256];
 
 		cf = config_parse("/fz/route.conf", conf_text,
@@ -216,6 +216,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct config *cf = get_config();
 	const struct server_conf *s;
+	struct listen_addr local = { 0 };
 	const char *in, *nl;
 	uint32_t a;
 	uint16_t p;
@@ -240,7 +241,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		any_exact |= listens(&cf->servers[i], a, p);
 		any_wild |= listens(&cf->servers[i], 0, p);
 	}
-	s = route_server(cf, a, p, (struct slice){ hlen ? host : NULL, hlen });
+	local.addr = a;
+	local.port = p;
+	s = route_server(cf, &local, (struct slice){ hlen ? host : NULL, hlen });
 	FUZZ_CHECK((s == NULL) == (!any_exact && !any_wild));
 	if (s == NULL)
 		goto out;

@@ -25,6 +25,8 @@ struct cgi_env_req {
 	long long content_length;     /* CONTENT_LENGTH: omitted when < 0 */
 	struct slice server_name;     /* SERVER_NAME */
 	unsigned server_port;         /* SERVER_PORT */
+	struct slice server_addr;     /* SERVER_ADDR, numeric ("::1", no brackets):
+				       * omitted when empty */
 	struct slice remote_addr;     /* REMOTE_ADDR, numeric */
 	unsigned remote_port;         /* REMOTE_PORT */
 	struct slice server_protocol; /* SERVER_PROTOCOL, e.g. "HTTP/1.1" */

@@ -76,12 +76,19 @@ struct loc_conf {
 	int upload_active_inline;      /* `upload_active_inline on|off;` 1: stored active types served inline; default 0 */
 };
 
-/* One `listen [HOST:]PORT;`.  addr is an IPv4 address in host byte order
- * (0 = 0.0.0.0, wildcard). */
+/* One `listen ADDRESS[:PORT] [FLAGS];` (and, with the port, a local
+ * address a client connected to).  An IPv4 address is in addr, in host
+ * byte order (0 = 0.0.0.0, the wildcard); an IPv6 one (v6 = 1) in addr6,
+ * in network byte order (all zero = [::]); addr.c compares them. */
 struct listen_addr {
 	uint32_t addr;
 	uint16_t port;
 	int proxy_protocol;  /* `listen ADDR proxy_protocol;`: a PROXY header comes first */
+	uint8_t v6;             /* 1: IPv6, in addr6 */
+	uint8_t ipv6only;       /* IPv6 only: `ipv6only=on` (default) takes IPv6
+				 * clients only, `off` IPv4 ones too (IPV6_V6ONLY) */
+	uint8_t default_server; /* `default_server`: the default for this address */
+	uint8_t addr6[16];
 };
 
 struct server_conf {
@@ -117,6 +124,11 @@ struct config {
 				      * entries, 0 = off; default 1000 */
 	uint64_t fcache_valid_ms;    /* how long an entry is trusted; default 1000 */
 	char *pid;                   /* `pid PATH;` absolute file for the process id, NULL if none */
+	char *user;                  /* `user NAME [GROUP];` NAME, NULL if none */
+	char *group;                 /* its GROUP, NULL: the user's primary group */
+	char *user_at;               /* "FILE:LINE" of the `user` directive (for messages) */
+	int cgi_allow_root;          /* `cgi_allow_root on|off;` (extension): 1 lets CGI
+				      * scripts run as root; default 0 */
 	char *path;                  /* the main configuration file as given */
 };
 
@@ -136,6 +148,10 @@ struct config_io {
 	 * directory of the main file as named (the caller passes an absolute
 	 * one so roots do not depend on the working directory). */
 	const char *base_dir;
+	/* Is there a user (lookup_user) or group (lookup_group) of that
+	 * name?  1 or 0.  NULL: `user` names are not checked. */
+	int (*lookup_user)(void *ctx, const char *name);
+	int (*lookup_group)(void *ctx, const char *name);
 };
 
 /* Longest NAME of `charset NAME;`. */

@@ -115,16 +115,15 @@ struct conn {
 	const struct server_conf *def; /* default server of its address in gen */
 	int fd;
 	enum conn_state state;
-	char peer[48];            /* remote address text */
+	char peer[48];            /* remote address text ("192.0.2.1", "2001:db8::1") */
 	uint16_t peer_port;
 	int proxy_wait;           /* a PROXY protocol header must come first (conn_proxy.c) */
 	int peer_saved;           /* peer_own holds the connection's own peer (set_real_ip_from) */
 	char peer_own[48];        /* peer before a forwarding header named the request's client */
 	uint16_t peer_own_port;
-	uint32_t laddr;           /* local address the client connected to (host order);
-				   * read it with conn_laddr() (a wildcard listener's is
-				   * asked from the kernel on first use) */
-	uint16_t lport;
+	struct listen_addr laddr; /* local address and port the client connected to;
+				   * read it with conn_laddr() (a wildcard listener's
+				   * address is asked from the kernel on first use) */
 	int laddr_known;          /* laddr is the real one */
 	struct conn *prev, *next; /* all connections, for the timeout sweep */
 	struct conn *next_free;   /* closed, freed after the iteration */
@@ -212,13 +211,14 @@ void conn_sweep(struct server *sv);
  * is ready, or a CGI slot is free): steps c, and its wait timeout
  * starts again. */
 void conn_ready(struct conn *c);
-/* The local address c's client connected to (host order), asked with
- * getsockname() once when the listener is a wildcard one. */
-uint32_t conn_laddr(struct conn *c);
-/* The local address as routing needs it: 0 (the wildcard) stands for it
- * on a wildcard listener when no server listens on c's port at a
- * specific address, so no system call is made. */
-uint32_t conn_route_addr(struct conn *c, const struct config *cf);
+/* The local address and port c's client connected to, asked with
+ * getsockname() once when the listener is a wildcard one (an IPv4
+ * client of a dual-stack socket gets its IPv4 address). */
+const struct listen_addr *conn_laddr(struct conn *c);
+/* The local address as routing needs it: the wildcard (0.0.0.0 or [::])
+ * stands for it on a wildcard listener when no server listens on c's
+ * port at a specific address, so no system call is made. */
+const struct listen_addr *conn_route_addr(struct conn *c, const struct config *cf);
 /* Settings in force for c: the routed location once known, else the
  * default server of the listening address (timeouts before routing). */
 const struct loc_conf *conn_conf(const struct conn *c);

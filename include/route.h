@@ -9,19 +9,23 @@
 #include "config.h"
 #include "slice.h"
 
-/* Picks the server for a request that arrived on local address
- * laddr:lport (host byte order) with Host header `host` (may be empty;
- * may carry ":port", which is stripped; compared case-insensitively).
- * Servers listening on exactly laddr:lport take precedence over those on
- * 0.0.0.0:lport; among the candidates a server_name match wins, else the
- * first candidate in file order (the default server).  Returns NULL only
- * when no server listens on that port at all. */
+/* Picks the server for a request that arrived on the local address and
+ * port `local` with Host header `host` (may be empty; may carry ":port",
+ * which is stripped; an IPv6 literal keeps its brackets: "[::1]";
+ * compared case-insensitively).  Servers listening on exactly that
+ * address take precedence over those on a wildcard that takes it
+ * (0.0.0.0, or [::] for IPv6 and with ipv6only=off for IPv4 too); among
+ * the candidates a server_name match wins, else the candidate whose
+ * listen says default_server, else the first in file order (the default
+ * server).  Returns NULL only when no server listens on that port for
+ * that address at all. */
+const struct server_conf *route_server(const struct config *cf, const struct listen_addr *local,
+				       struct slice host);
+
 /* 1 when some server of cf listens on lport at a specific address (not
- * 0.0.0.0): then a connection to a wildcard listener on lport needs its
- * local address to be routed. */
+ * 0.0.0.0 or [::]): then a connection to a wildcard listener on lport
+ * needs its local address to be routed. */
 int route_port_has_addr(const struct config *cf, uint16_t lport);
-const struct server_conf *route_server(const struct config *cf, uint32_t laddr,
-				       uint16_t lport, struct slice host);
 
 /* Picks the location for a normalised path (starts with '/'): an exact
  * `location = path` first, else the longest matching prefix (plain

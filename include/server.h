@@ -33,8 +33,7 @@ typedef struct config *(*server_load_fn)(const char *path, char *err, size_t err
 
 struct listener {
 	int fd;
-	uint32_t addr; /* host byte order */
-	uint16_t port;
+	struct listen_addr la; /* address, port and socket options */
 	int proxy_protocol;            /* a PROXY protocol header comes first on its connections */
 	const struct server_conf *def; /* default server: timeouts before routing */
 	struct server *sv;

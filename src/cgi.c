@@ -17,10 +17,12 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "addr.h"
 #include "cgi_env.h"
 #include "cgi_head.h"
 #include "conn.h"
 #include "log.h"
+#include "priv.h"
 #include "reply.h"
 #include "route.h"
 #include "server.h"
@@ -267,15 +269,28 @@ static const char *server_name(struct conn *c, char *buf, size_t n)
 
 	if (sname != NULL && sname[0] != '\0')
 		return sname;
-	if (colon && c->req->host.p[0] != '[')
+	if (hl && c->req->host.p[0] == '[') {
+		/* An IP-literal keeps its brackets (RFC 3875 4.1.14), not the port. */
+		const char *rb = memchr(c->req->host.p, ']', hl);
+
+		if (rb)
+			hl = (size_t)(rb - c->req->host.p) + 1;
+	} else if (colon) {
 		hl = (size_t)(colon - c->req->host.p);
+	}
 	if (hl >= n)
 		hl = n - 1;
 	if (hl)
 		memcpy(buf, c->req->host.p, hl);
 	buf[hl] = '\0';
-	if (buf[0] == '\0')
-		inet_ntop(AF_INET, &(struct in_addr){ htonl(conn_laddr(c)) }, buf, (socklen_t)n);
+	if (buf[0] == '\0') {
+		const struct listen_addr *la = conn_laddr(c);
+		char ip[ADDR_TEXT_MAX];
+
+		addr_format(la, 0, ip, sizeof(ip));
+		/* RFC 3875 4.1.14: an IPv6 address in brackets. */
+		snprintf(buf, n, la->v6 ? "[%s]" : "%s", ip);
+	}
 	return buf;
 }
 
@@ -315,6 +330,7 @@ static int build_env(struct conn *c, char *envbuf, size_t envlen, char **envp)
 	struct cgi_env_req rq = { 0 };
 	const struct header_field *ct = request_field(c->req, "Content-Type");
 	char translated[PATH_BUF], mapped[PATH_BUF], filename[PATH_BUF], hostbuf[CGI_HOST_MAX];
+	char server_addr[ADDR_TEXT_MAX];
 
 	/* PATH_TRANSLATED: PATH_INFO mapped like a URI of this location. */
 	translated[0] = '\0';
@@ -336,7 +352,9 @@ static int build_env(struct conn *c, char *envbuf, size_t envlen, char **envp)
 	rq.content_type = ct ? ct->value : (struct slice){ 0 };
 	rq.content_length = c->req->framing != FRAMING_NONE ? (long long)cg->spool_len : -1;
 	rq.server_name = cstr(server_name(c, hostbuf, sizeof(hostbuf)));
-	rq.server_port = c->lport;
+	rq.server_port = c->laddr.port;
+	addr_format(conn_laddr(c), 0, server_addr, sizeof(server_addr));
+	rq.server_addr = cstr(server_addr);
 	rq.remote_addr = cstr(c->peer);
 	rq.remote_port = c->peer_port;
 	rq.server_protocol = cstr(c->req->minor == 0 ? "HTTP/1.0" : "HTTP/1.1");
@@ -473,6 +491,12 @@ int cgi_begin(struct conn *c)
 {
 	if (c->cgi == NULL && !cgi_match(c))
 		return 404;
+	/* Scripts never run as root unless the configuration says so. */
+	if (!priv_cgi_allowed(c->gen->cf)) {
+		log_error("cgi: %s: refused to run as root (set \"user\", or "
+			  "\"cgi_allow_root on;\")", c->cgi->script);
+		return 500;
+	}
 	c->sink = &cgi_sink;
 	return 0;
 }

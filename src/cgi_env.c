@@ -141,6 +141,8 @@ int cgi_env_build(const struct cgi_env_req *req, char *buf, size_t bufsize,
 	var_slice(&o, "SERVER_PROTOCOL", req->server_protocol);
 	var_slice(&o, "SERVER_NAME", req->server_name);
 	var_num(&o, "SERVER_PORT", req->server_port);
+	if (req->server_addr.len)
+		var_slice(&o, "SERVER_ADDR", req->server_addr);
 	var_slice(&o, "REQUEST_METHOD", req->method);
 	var_slice(&o, "REQUEST_URI", req->request_uri);
 	var_slice(&o, "SCRIPT_NAME", req->script_name);

@@ -37,6 +37,7 @@
  * block opened in it is closed in it (nginx does the same), so every
  * error points into the file that holds it. */
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,6 +47,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "addr.h"
 
 #define INCLUDE_DEPTH_MAX 16     /* nested include levels */
 #define INCLUDE_FILES_MAX 1024   /* included files in one parse (fan-out bound) */
@@ -918,7 +920,7 @@ static int set_server(struct parser *P, struct lexer *lx, struct block *b,
 		s.listens = amalloc(P->mem, sizeof(*s.listens));
 		if (!s.listens)
 			return oom(P, lx, v[0].line);
-		s.listens[0].addr = 0;
+		memset(&s.listens[0], 0, sizeof(s.listens[0]));
 		s.listens[0].port = 80;
 		s.listens[0].proxy_protocol = 0;
 		s.nlistens = 1;
@@ -1051,47 +1053,120 @@ static int set_include(struct parser *P, struct lexer *lx, struct block *b,
 	return rc;
 }
 
+/* The HOST of `listen HOST:PORT` (hl bytes at s) into la: an IPv4
+ * address, `*`, `localhost`, or an IPv6 address in brackets.  0, or -1
+ * with the error reported about the whole word w. */
+static int listen_host(struct parser *P, struct lexer *lx, const struct tok *w,
+		       const char *s, size_t hl, struct listen_addr *la)
+{
+	char tb[SHOW_BUF], ip[64];
+
+	if (hl == 1 && s[0] == '*')
+		return 0;
+	if (hl == 9 && strncasecmp(s, "localhost", 9) == 0) {
+		la->addr = 0x7f000001;
+		return 0;
+	}
+	if (s[0] == '[') {
+		/* RFC 3986 IP-literal, without a zone. */
+		if (hl < 3 || hl - 2 >= sizeof(ip))
+			return error_at(P, lx->file, w->line, "invalid IPv6 address in \"%s\"",
+					SHOW(tb, w->s));
+		memcpy(ip, s + 1, hl - 2);
+		ip[hl - 2] = '\0';
+		if (strchr(ip, ':') == NULL || inet_pton(AF_INET6, ip, la->addr6) != 1)
+			return error_at(P, lx->file, w->line, "invalid IPv6 address in \"%s\"",
+					SHOW(tb, w->s));
+		/* Connections to it are seen as IPv4 (addr.c): ask for that. */
+		if (memcmp(la->addr6, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
+			return error_at(P, lx->file, w->line,
+					"IPv4-mapped address in \"%s\": listen on the IPv4 address",
+					SHOW(tb, w->s));
+		la->v6 = 1;
+		la->ipv6only = 1;
+		return 0;
+	}
+	if (parse_ipv4(s, hl, &la->addr) == 0)
+		return 0;
+	if (memchr(s, ':', hl) != NULL)
+		return error_at(P, lx->file, w->line,
+				"invalid host in \"%s\" (an IPv6 address goes in brackets: "
+				"\"[ADDRESS]:PORT\")", SHOW(tb, w->s));
+	return error_at(P, lx->file, w->line, "invalid host in \"%s\"", SHOW(tb, w->s));
+}
+
+/* `listen [HOST:]PORT [default_server] [ipv6only=on|off];` */
 static int set_listen(struct parser *P, struct lexer *lx, struct block *b,
 		      const struct directive *d, const struct tok *v, size_t n)
 {
-	char tb[SHOW_BUF];
+	char tb[SHOW_BUF], at[ADDR_TEXT_MAX];
 	struct server_conf *srv = b->srv;
-	const char *s = v[1].s, *colon = strrchr(s, ':');
-	const char *port = colon ? colon + 1 : s;
+	const char *s = v[1].s, *colon, *port;
 	struct listen_addr la, *ls;
+	int v6only = -1;
 	uint64_t p;
 
 	(void)d;
+	memset(&la, 0, sizeof(la));
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (rb == NULL)
+			return error_at(P, lx->file, v[1].line, "missing \"]\" in \"%s\"",
+					SHOW(tb, s));
+		colon = rb[1] == ':' ? rb + 1 : NULL;
+		if (colon == NULL)
+			return error_at(P, lx->file, v[1].line, "invalid port in \"%s\"", SHOW(tb, s));
+	} else {
+		colon = strrchr(s, ':');
+	}
+	port = colon ? colon + 1 : s;
 	if (parse_u64(port, strlen(port), &p) < 0 || p < 1 || p > 65535)
 		return error_at(P, lx->file, v[1].line, "invalid port in \"%s\"", SHOW(tb, s));
 	la.port = (uint16_t)p;
-	la.addr = 0;
-	la.proxy_protocol = 0;
-	/* Parameters after the address (nginx's listen ... proxy_protocol). */
+	if (colon && listen_host(P, lx, &v[1], s, (size_t)(colon - s), &la) < 0)
+		return -1;
+	addr_format(&la, 1, at, sizeof(at));
 	for (size_t i = 2; i < n; i++) {
-		if (strcmp(v[i].s, "proxy_protocol") != 0)
+		const char *f = v[i].s;
+
+		if (strcmp(f, "default_server") == 0) {
+			la.default_server = 1;
+		} else if (strcmp(f, "proxy_protocol") == 0) {
+			/* nginx's listen ... proxy_protocol */
+			la.proxy_protocol = 1;
+		} else if (strcmp(f, "ipv6only=on") == 0 || strcmp(f, "ipv6only=off") == 0) {
+			if (!la.v6)
+				return error_at(P, lx->file, v[i].line,
+						"\"ipv6only\" applies only to IPv6 addresses, "
+						"not to %s", at);
+			v6only = f[10] == 'n';
+		} else {
 			return error_at(P, lx->file, v[i].line,
 					"invalid parameter \"%s\" in \"listen\" directive",
-					SHOW(tb, v[i].s));
-		la.proxy_protocol = 1;
+					SHOW(tb, f));
+		}
 	}
-	if (colon) {
-		size_t hl = (size_t)(colon - s);
-
-		if (hl == 1 && s[0] == '*')
-			la.addr = 0;
-		else if (hl == 9 && strncasecmp(s, "localhost", 9) == 0)
-			la.addr = 0x7f000001;
-		else if (parse_ipv4(s, hl, &la.addr) < 0)
-			return error_at(P, lx->file, v[1].line, "invalid host in \"%s\"",
-					SHOW(tb, s));
-	}
+	if (v6only >= 0)
+		la.ipv6only = (uint8_t)v6only;
 	for (size_t i = 0; i < srv->nlistens; i++)
-		if (srv->listens[i].addr == la.addr && srv->listens[i].port == la.port)
-			return error_at(P, lx->file, v[1].line, "duplicate listen %u.%u.%u.%u:%u",
-					(unsigned)(la.addr >> 24), (unsigned)(la.addr >> 16) & 255,
-					(unsigned)(la.addr >> 8) & 255, (unsigned)la.addr & 255,
-					(unsigned)la.port);
+		if (addr_eq(&srv->listens[i], &la))
+			return error_at(P, lx->file, v[1].line, "duplicate listen %s", at);
+	/* One socket per address: its options must agree across servers. */
+	for (size_t k = 0; k < P->cf->nservers; k++)
+		for (size_t i = 0; i < P->cf->servers[k].nlistens; i++) {
+			const struct listen_addr *o = &P->cf->servers[k].listens[i];
+
+			if (!addr_eq(o, &la))
+				continue;
+			if (o->default_server && la.default_server)
+				return error_at(P, lx->file, v[1].line,
+						"a duplicate default server for %s", at);
+			if (o->ipv6only != la.ipv6only)
+				return error_at(P, lx->file, v[1].line,
+						"conflicting \"ipv6only\" for %s (\"%s\" before)", at,
+						o->ipv6only ? "on" : "off");
+		}
 	ls = agrow(P->mem, srv->listens, srv->nlistens, sizeof(*ls));
 	if (!ls)
 		return oom(P, lx, v[1].line);
@@ -1187,14 +1262,12 @@ static int set_index(struct parser *P, struct lexer *lx, struct block *b,
 	return 0;
 }
 
-/* `NAME on|off;` into the int field at d->off of the block's settings. */
-static int set_flag(struct parser *P, struct lexer *lx, struct block *b,
-		    const struct directive *d, const struct tok *v, size_t n)
+/* The on|off in v[1] into *f.  0, or -1 with the error reported. */
+static int flag_arg(struct parser *P, struct lexer *lx, const struct directive *d,
+		    const struct tok *v, int *f)
 {
 	char tb[SHOW_BUF];
-	int *f = (int *)(void *)((char *)b->lc + d->off);
 
-	(void)n;
 	if (strcasecmp(v[1].s, "on") == 0)
 		*f = 1;
 	else if (strcasecmp(v[1].s, "off") == 0)
@@ -1205,6 +1278,14 @@ static int set_flag(struct parser *P, struct lexer *lx, struct block *b,
 				"it must be \"on\" or \"off\"",
 				SHOW(tb, v[1].s), d->name);
 	return 0;
+}
+
+/* `NAME on|off;` into the int field at d->off of the block's settings. */
+static int set_flag(struct parser *P, struct lexer *lx, struct block *b,
+		    const struct directive *d, const struct tok *v, size_t n)
+{
+	(void)n;
+	return flag_arg(P, lx, d, v, (int *)(void *)((char *)b->lc + d->off));
 }
 
 /* `charset NAME|off;`: the charset added to text types (nginx's
@@ -1433,6 +1514,42 @@ static int set_pid(struct parser *P, struct lexer *lx, struct block *b,
 	return P->cf->pid ? 0 : -1;
 }
 
+/* `user NAME [GROUP];`: checked against the system's users and groups
+ * when the caller gives the lookups (as `-t` and a start do). */
+static int set_user(struct parser *P, struct lexer *lx, struct block *b,
+		    const struct directive *d, const struct tok *v, size_t n)
+{
+	char tb[SHOW_BUF], fb[PATH_SHOW], at[PATH_SHOW + 32];
+	const struct config_io *io = P->io;
+
+	(void)b;
+	for (size_t i = 1; i < n; i++)
+		if (v[i].len == 0)
+			return error_at(P, lx->file, v[i].line,
+					"invalid value \"\" in \"%s\" directive", d->name);
+	if (io && io->lookup_user && !io->lookup_user(io->ctx, v[1].s))
+		return error_at(P, lx->file, v[1].line, "unknown user \"%s\"", SHOW(tb, v[1].s));
+	if (n == 3 && io && io->lookup_group && !io->lookup_group(io->ctx, v[2].s))
+		return error_at(P, lx->file, v[2].line, "unknown group \"%s\"", SHOW(tb, v[2].s));
+	snprintf(at, sizeof(at), "%s:%lu", SHOW_PATH(fb, lx->file), v[0].line);
+	P->cf->user = astrdup(P->mem, v[1].s);
+	P->cf->group = n == 3 ? astrdup(P->mem, v[2].s) : NULL;
+	P->cf->user_at = astrdup(P->mem, at);
+	if (!P->cf->user || (n == 3 && !P->cf->group) || !P->cf->user_at)
+		return oom(P, lx, v[0].line);
+	return 0;
+}
+
+/* `NAME on|off;` of the main context: the int field at d->off in
+ * struct config (cgi_allow_root). */
+static int set_main_flag(struct parser *P, struct lexer *lx, struct block *b,
+			 const struct directive *d, const struct tok *v, size_t n)
+{
+	(void)b;
+	(void)n;
+	return flag_arg(P, lx, d, v, (int *)(void *)((char *)P->cf + d->off));
+}
+
 /* A count of the main context (max_connections, cgi_max_processes):
  * the unsigned field at d->off in struct config. */
 static int set_main_count(struct parser *P, struct lexer *lx, struct block *b,
@@ -1579,7 +1696,7 @@ static const struct directive directives[] = {
 	{ "location", CTX_SRV, 1, 2, D_BLOCK | D_MULTI, set_location, 0 },
 	{ "types", CTX_MAIN | CTX_SRV, 0, 0, D_BLOCK | D_MULTI, set_types, 0 },
 	{ "include", CTX_HTTP | CTX_TYPES, 1, 1, D_MULTI, set_include, 0 },
-	{ "listen", CTX_SRV, 1, 2, D_MULTI, set_listen, 0 },
+	{ "listen", CTX_SRV, 1, 4, D_MULTI, set_listen, 0 },
 	{ "server_name", CTX_SRV, 1, ARGS_ANY, D_MULTI, set_server_name, 0 },
 	{ "root", CTX_HTTP, 1, 1, 0, set_dir, offsetof(struct loc_conf, root) },
 	{ "alias", CTX_LOC, 1, 1, 0, set_dir, offsetof(struct loc_conf, alias) },
@@ -1616,6 +1733,9 @@ static const struct directive directives[] = {
 	{ "set_real_ip_from", CTX_MAIN, 1, 1, D_MULTI, set_real_ip_from, 0 },
 	{ "real_ip_header", CTX_MAIN, 1, 1, 0, set_real_ip_header, 0 },
 	{ "open_file_cache", CTX_MAIN, 1, 2, 0, set_open_file_cache, 0 },
+	{ "user", CTX_MAIN, 1, 2, 0, set_user, 0 },
+	{ "cgi_allow_root", CTX_MAIN, 1, 1, 0, set_main_flag,
+	  offsetof(struct config, cgi_allow_root) },
 	{ "upload_max_files", CTX_HTTP, 1, 1, 0, set_max_files, 0 },
 	{ "disable_symlinks", CTX_HTTP, 1, 1, 0, set_flag,
 	  offsetof(struct loc_conf, disable_symlinks) },

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "addr.h"
 #include "bufpool.h"
 #include "conn_proxy.h"
 #include "http.h"
@@ -129,8 +130,7 @@ static int adopt(struct conn *c)
 
 	if (c->gen == sv->gen)
 		return 0;
-	def = route_server(sv->gen->cf, conn_route_addr(c, sv->gen->cf), c->lport,
-			   (struct slice){ "", 0 });
+	def = route_server(sv->gen->cf, conn_route_addr(c, sv->gen->cf), (struct slice){ "", 0 });
 	if (def == NULL)
 		return -1;
 	server_gen_put(sv, c->gen);
@@ -193,23 +193,25 @@ static void interest(struct conn *c)
 	loop_set(c->sv->lp, c->fd, ev);
 }
 
-uint32_t conn_laddr(struct conn *c)
+const struct listen_addr *conn_laddr(struct conn *c)
 {
-	struct sockaddr_in la;
+	struct sockaddr_storage la;
 	socklen_t ll = sizeof(la);
+	struct listen_addr got;
 
 	if (!c->laddr_known && c->fd >= 0) {
-		if (getsockname(c->fd, (struct sockaddr *)&la, &ll) == 0 && la.sin_family == AF_INET)
-			c->laddr = ntohl(la.sin_addr.s_addr);
+		if (getsockname(c->fd, (struct sockaddr *)&la, &ll) == 0 &&
+		    addr_from_sockaddr((const struct sockaddr *)&la, ll, &got) == 0)
+			c->laddr = got;
 		c->laddr_known = 1;
 	}
-	return c->laddr;
+	return &c->laddr;
 }
 
-uint32_t conn_route_addr(struct conn *c, const struct config *cf)
+const struct listen_addr *conn_route_addr(struct conn *c, const struct config *cf)
 {
-	if (c->laddr_known || !route_port_has_addr(cf, c->lport))
-		return c->laddr;
+	if (c->laddr_known || !route_port_has_addr(cf, c->laddr.port))
+		return &c->laddr;
 	return conn_laddr(c);
 }
 
@@ -237,9 +239,11 @@ static int reclaim_idle(struct server *sv)
 
 /* A new connection for the accepted socket cfd.  Returns 0 or -1 (the
  * socket is closed). */
-static int conn_new(struct listener *ls, int cfd, const struct sockaddr_in *sa)
+static int conn_new(struct listener *ls, int cfd, const struct sockaddr_storage *sa,
+		    socklen_t sl)
 {
 	struct server *sv = ls->sv;
+	struct listen_addr peer;
 	struct conn *c = sv->spare;
 	int one = 1;
 
@@ -265,14 +269,17 @@ static int conn_new(struct listener *ls, int cfd, const struct sockaddr_in *sa)
 	c->gen = server_gen_get(sv);
 	c->def = ls->def;
 	c->fd = cfd;
-	inet_ntop(AF_INET, &sa->sin_addr, c->peer, sizeof(c->peer));
-	c->peer_port = ntohs(sa->sin_port);
+	/* Text without brackets (REMOTE_ADDR, the access log); an IPv4
+	 * client of a dual-stack socket shows as IPv4. */
+	if (addr_from_sockaddr((const struct sockaddr *)sa, sl, &peer) < 0)
+		memset(&peer, 0, sizeof(peer));
+	addr_format(&peer, 0, c->peer, sizeof(c->peer));
+	c->peer_port = peer.port;
 	c->proxy_wait = ls->proxy_protocol;
 	/* The listener's address, unless it is the wildcard: then the
 	 * kernel is asked when (and if) the address is needed. */
-	c->laddr = ls->addr;
-	c->lport = ls->port;
-	c->laddr_known = ls->addr != 0;
+	c->laddr = ls->la;
+	c->laddr_known = !addr_is_any(&ls->la);
 	c->next = sv->conns;
 	if (sv->conns)
 		sv->conns->prev = c;
@@ -292,7 +299,7 @@ void conn_accept(struct loop *lp, int fd, short re, void *ctx)
 	(void)lp;
 	(void)re;
 	for (int reclaimed = 0;;) {
-		struct sockaddr_in sa;
+		struct sockaddr_storage sa;
 		socklen_t sl = sizeof(sa);
 		int cfd;
 
@@ -319,7 +326,7 @@ void conn_accept(struct loop *lp, int fd, short re, void *ctx)
 			}
 			return; /* EAGAIN: drained */
 		}
-		if (conn_new(ls, cfd, &sa) < 0)
+		if (conn_new(ls, cfd, &sa, sl) < 0)
 			log_error("accept: out of memory or descriptors, connection dropped");
 	}
 }

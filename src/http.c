@@ -184,7 +184,7 @@ static struct slice target_host(const struct request_head *rq)
 
 static void pick_server(struct conn *c, struct slice host)
 {
-	c->srv = route_server(c->gen->cf, conn_route_addr(c, c->gen->cf), c->lport, host);
+	c->srv = route_server(c->gen->cf, conn_route_addr(c, c->gen->cf), host);
 	if (c->srv == NULL)
 		c->srv = c->def;
 }

@@ -5,14 +5,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "addr.h"
 #include "log.h"
 #include "master.h"
+#include "priv.h"
 #include "upload.h"
 #include "version.h"
 
@@ -161,7 +164,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
  * the files read. */
 static struct config *load_into(const char *path, struct read_list *rl, char *err, size_t errlen)
 {
-	struct config_io io = { io_read_file, io_is_dir, rl, NULL };
+	struct config_io io = { io_read_file, io_is_dir, rl, NULL, priv_user_exists,
+				priv_group_exists };
 	char *abspath = realpath(path, NULL);
 	struct config *cf;
 
@@ -179,10 +183,78 @@ static struct config *load_into(const char *path, struct read_list *rl, char *er
 	return cf;
 }
 
-/* The reload path: same load, nothing recorded. */
+/* `user NAME [GROUP]` the process switched to at start-up, if it did. */
+static char running_as[512];
+
+/* The reload path: same load, nothing recorded.  The user cannot change
+ * once root is given up: a new `user` line is reported and ignored. */
 static struct config *load(const char *path, char *err, size_t errlen)
 {
-	return load_into(path, NULL, err, errlen);
+	struct config *cf = load_into(path, NULL, err, errlen);
+	char want[sizeof(running_as)];
+
+	if (cf != NULL && running_as[0] != '\0') {
+		snprintf(want, sizeof(want), "%s %s", cf->user ? cf->user : "",
+			 cf->group ? cf->group : "");
+		if (strcmp(want, running_as) != 0)
+			log_error("warning: the \"user\" directive takes effect only at start-up; "
+				  "still running as \"%s\"", running_as);
+	}
+	return cf;
+}
+
+/* One "webserv: ..." line on stderr (-t). */
+__attribute__((format(printf, 1, 2)))
+static void warn_stderr(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("webserv: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Any `cgi` mapping in cf? */
+static int has_cgi(const struct config *cf)
+{
+	for (size_t k = 0; k < cf->nservers; k++) {
+		const struct server_conf *s = &cf->servers[k];
+
+		for (size_t m = 0; m <= s->nlocs; m++)
+			if ((m < s->nlocs ? &s->locs[m] : &s->srv)->ncgi)
+				return 1;
+	}
+	return 0;
+}
+
+/* Gives up root for `user` (after everything that needs it).  0, or -1
+ * printed. */
+static int drop_root(const struct config *cf)
+{
+	char err[CONFIG_ERR_MAX];
+
+	switch (priv_drop(cf, err, sizeof(err))) {
+	case PRIV_FAILED:
+		fprintf(stderr, "webserv: %s\n", err);
+		return -1;
+	case PRIV_IGNORED:
+		log_error("warning: the \"user\" directive makes sense only when started as "
+			  "root, ignored in %s", cf->user_at);
+		break;
+	case PRIV_DROPPED:
+		snprintf(running_as, sizeof(running_as), "%s %s", cf->user,
+			 cf->group ? cf->group : "");
+		priv_check_writable(cf, log_error);
+		break;
+	case PRIV_NONE:
+		if (!priv_cgi_allowed(cf) && has_cgi(cf))
+			log_error("warning: running as root without \"user\": CGI requests are "
+				  "refused (500) unless \"cgi_allow_root on;\"");
+		break;
+	}
+	return 0;
 }
 
 /* Can a log at path be opened for appending (it is created if needed,
@@ -226,8 +298,7 @@ static int shares_listen(const struct server_conf *a, const struct server_conf *
 {
 	for (size_t i = 0; i < a->nlistens; i++)
 		for (size_t j = 0; j < b->nlistens; j++)
-			if (a->listens[i].addr == b->listens[j].addr &&
-			    a->listens[i].port == b->listens[j].port) {
+			if (addr_eq(&a->listens[i], &b->listens[j])) {
 				*out = a->listens[i];
 				return 1;
 			}
@@ -241,18 +312,18 @@ static void warn_conflicts(const struct config *cf)
 	for (size_t i = 0; i < cf->nservers; i++)
 		for (size_t j = i + 1; j < cf->nservers; j++) {
 			struct listen_addr la;
+			char at[ADDR_TEXT_MAX];
 
 			if (!shares_listen(&cf->servers[i], &cf->servers[j], &la))
 				continue;
+			addr_format(&la, 1, at, sizeof(at));
 			for (size_t a = 0; a < cf->servers[i].nnames; a++)
 				for (size_t b = 0; b < cf->servers[j].nnames; b++)
 					if (strcmp(cf->servers[i].names[a], cf->servers[j].names[b]) == 0)
 						fprintf(stderr,
 							"webserv: warning: conflicting server name \"%s\" on "
-							"%u.%u.%u.%u:%u, ignored\n",
-							cf->servers[i].names[a], la.addr >> 24,
-							(la.addr >> 16) & 255, (la.addr >> 8) & 255,
-							la.addr & 255, la.port);
+							"%s, ignored\n",
+							cf->servers[i].names[a], at);
 		}
 }
 
@@ -404,7 +475,12 @@ int main(int argc, char **argv)
 	}
 	warn_conflicts(cf);
 	if (o.test) {
+		if (cf->user != NULL && geteuid() != 0)
+			fprintf(stderr, "webserv: warning: the \"user\" directive makes sense only "
+					"when started as root, ignored in %s\n", cf->user_at);
 		if (check_files(cf) == 0) {
+			/* After check_files: the logs exist now, as at a start. */
+			priv_check_writable_as_user(cf, warn_stderr);
 			fprintf(stderr, "webserv: %s: syntax is ok\n", o.path);
 			if (o.dump)
 				dump(&rl);
@@ -442,6 +518,8 @@ int main(int argc, char **argv)
 			goto out;
 		pid_written = 1;
 	}
+	if (drop_root(sv.cf) < 0)
+		goto out;
 	/* worker_processes > 1: a master and its workers (master.c). */
 	if (master_workers(sv.cf) > 1)
 		master_run(&sv, sv.cf->events);

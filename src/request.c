@@ -21,6 +21,7 @@
  * and located in one pass (quick_field); anything it does not accept goes
  * the general way, which decides as before. */
 
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <string.h>
 #include "request.h"
@@ -334,10 +335,40 @@ static int list_next(struct slice v, size_t *pos, struct slice *elem)
 	return 1;
 }
 
+/* IP-literal without its brackets (RFC 3986 3.2.2): an IPv6address
+ * (inet_pton's grammar, that of RFC 4291 2.2, which 3986 restates), or
+ * IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ).
+ * No zone identifier: RFC 9110 Host has none. */
+static int ip_literal_valid(const char *p, size_t n)
+{
+	char ip[INET6_ADDRSTRLEN];
+	unsigned char a6[16];
+	size_t i = 1;
+
+	if (n > 0 && (p[0] == 'v' || p[0] == 'V')) {
+		while (i < n && is_hex((unsigned char)p[i]))
+			i++;
+		if (i == 1 || i >= n || p[i] != '.' || i + 1 == n)
+			return 0;
+		for (i++; i < n; i++) {
+			unsigned char c = (unsigned char)p[i];
+
+			if (c != ':' && (c == '%' || !(byte_class[c] & C_HOST)))
+				return 0;
+		}
+		return 1;
+	}
+	if (n == 0 || n >= sizeof(ip))
+		return 0;
+	memcpy(ip, p, n);
+	ip[n] = '\0';
+	return inet_pton(AF_INET6, ip, a6) == 1;
+}
+
 /* Host = uri-host [ ":" port ] (RFC 9110 7.2).  uri-host is an
- * IP-literal of hex digits, colons and dots, or reg-name/IPv4 characters
- * (RFC 3986 3.2.2), and never empty: an "http" URI has a host (RFC 9110
- * 4.2.1), so "Host:" and "Host: :80" are invalid. */
+ * IP-literal in brackets (see ip_literal_valid), or reg-name/IPv4
+ * characters (RFC 3986 3.2.2), and never empty: an "http" URI has a host
+ * (RFC 9110 4.2.1), so "Host:" and "Host: :80" are invalid. */
 static int host_valid(struct slice v)
 {
 	size_t i = 0;
@@ -345,15 +376,11 @@ static int host_valid(struct slice v)
 	if (v.len == 0)
 		return 0;
 	if (v.p[0] == '[') {
-		for (i = 1; i < v.len && v.p[i] != ']'; i++) {
-			unsigned char c = (unsigned char)v.p[i];
+		const char *rb = memchr(v.p, ']', v.len);
 
-			if (!is_hex(c) && c != ':' && c != '.')
-				return 0;
-		}
-		if (i >= v.len || i == 1)
+		if (rb == NULL || !ip_literal_valid(v.p + 1, (size_t)(rb - v.p) - 1))
 			return 0;
-		i++;
+		i = (size_t)(rb - v.p) + 1;
 	} else {
 		for (; i < v.len; i++) {
 			unsigned char c = (unsigned char)v.p[i];

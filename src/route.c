@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "route.h"
+#include "addr.h"
 #include "ascii.h"
 
 /* The host part of a Host value: without ":port" (an IPv6 literal keeps
@@ -63,42 +64,50 @@ static size_t wild_match(struct slice h, const char *name)
 	return name_ieq((struct slice){ h.p + h.len - slen, slen }, suf, slen) ? nlen : 0;
 }
 
-static int listens_on(const struct server_conf *s, uint32_t addr, uint16_t port)
+/* Does s listen on exactly a (exact) or on a wildcard that takes a's
+ * connections?  The matching listen, or NULL. */
+static const struct listen_addr *listens_on(const struct server_conf *s,
+					    const struct listen_addr *a, int exact)
 {
 	for (size_t i = 0; i < s->nlistens; i++)
-		if (s->listens[i].addr == addr && s->listens[i].port == port)
-			return 1;
-	return 0;
+		if (exact ? addr_eq(&s->listens[i], a) : addr_covers(&s->listens[i], a))
+			return &s->listens[i];
+	return NULL;
 }
 
 int route_port_has_addr(const struct config *cf, uint16_t lport)
 {
 	for (size_t i = 0; cf != NULL && i < cf->nservers; i++)
 		for (size_t k = 0; k < cf->servers[i].nlistens; k++)
-			if (cf->servers[i].listens[k].port == lport && cf->servers[i].listens[k].addr != 0)
+			if (cf->servers[i].listens[k].port == lport &&
+			    !addr_is_any(&cf->servers[i].listens[k]))
 				return 1;
 	return 0;
 }
 
-const struct server_conf *route_server(const struct config *cf, uint32_t laddr,
-				       uint16_t lport, struct slice host)
+const struct server_conf *route_server(const struct config *cf, const struct listen_addr *local,
+				       struct slice host)
 {
 	const struct server_conf *first = NULL, *wild = NULL;
 	size_t wild_len = 0;
-	uint32_t addr = laddr;
+	int exact = 1;
 	struct slice h;
 
 	if (!cf)
 		return NULL;
-	/* Servers bound to exactly this address hide the wildcard ones. */
-	for (size_t i = 0; i < cf->nservers && !first; i++)
-		if (listens_on(&cf->servers[i], laddr, lport))
-			first = &cf->servers[i];
-	if (!first) {
-		addr = 0;
-		for (size_t i = 0; i < cf->nservers && !first; i++)
-			if (listens_on(&cf->servers[i], 0, lport))
+	/* Servers bound to exactly this address hide the wildcard ones; the
+	 * default is the one marked default_server, else the first. */
+	for (int pass = 0; pass < 2 && !first; pass++) {
+		exact = pass == 0;
+		for (size_t i = 0; i < cf->nservers; i++) {
+			const struct listen_addr *la = listens_on(&cf->servers[i], local, exact);
+
+			if (la != NULL && (first == NULL || la->default_server)) {
 				first = &cf->servers[i];
+				if (la->default_server)
+					break;
+			}
+		}
 	}
 	if (!first)
 		return NULL;
@@ -108,7 +117,7 @@ const struct server_conf *route_server(const struct config *cf, uint32_t laddr,
 	for (size_t i = 0; i < cf->nservers; i++) {
 		const struct server_conf *s = &cf->servers[i];
 
-		if (!listens_on(s, addr, lport))
+		if (!listens_on(s, local, exact))
 			continue;
 		for (size_t k = 0; k < s->nnames; k++) {
 			size_t w;

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "addr.h"
 #include "cgi.h"
 #include "conn.h"
 #include "fcache.h"
@@ -109,17 +110,17 @@ int server_signals(void)
 	return 0;
 }
 
-/* Is the listen address la covered by a wildcard one on its port, or
- * already among ls[0..n)? */
+/* Is the listen address la covered by a wildcard one on its port (for
+ * its family), or already among ls[0..n)? */
 static int covered(const struct config *cf, const struct listener *ls, size_t n,
 		   const struct listen_addr *la)
 {
-	for (size_t k = 0; k < cf->nservers && la->addr != 0; k++)
+	for (size_t k = 0; k < cf->nservers && !addr_is_any(la); k++)
 		for (size_t m = 0; m < cf->servers[k].nlistens; m++)
-			if (cf->servers[k].listens[m].port == la->port && cf->servers[k].listens[m].addr == 0)
+			if (addr_covers(&cf->servers[k].listens[m], la))
 				return 1;
 	for (size_t k = 0; k < n; k++)
-		if (ls[k].addr == la->addr && ls[k].port == la->port)
+		if (addr_eq(&ls[k].la, la))
 			return 1;
 	return 0;
 }
@@ -127,22 +128,26 @@ static int covered(const struct config *cf, const struct listener *ls, size_t n,
 /* Binds one listener.  Returns 0, or -1 with a message in err. */
 static int bind_one(struct listener *l, char *err, size_t errlen)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	int one = 1, fd;
+	struct sockaddr_storage ss;
+	socklen_t sl = addr_to_sockaddr(&l->la, &ss);
+	int one = 1, v6only = l->la.ipv6only, fd;
+	char a[ADDR_TEXT_MAX];
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	addr_format(&l->la, 1, a, sizeof(a));
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
+		snprintf(err, errlen, "cannot listen on %s: socket: %s", a, strerror(errno));
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	sa.sin_addr.s_addr = htonl(l->addr);
-	sa.sin_port = htons(l->port);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
-		char a[INET_ADDRSTRLEN];
-
-		inet_ntop(AF_INET, &sa.sin_addr, a, sizeof(a));
-		snprintf(err, errlen, "cannot listen on %s:%u: %s", a, l->port, strerror(errno));
+	/* Set either way: the system default (bindv6only) varies. */
+	if (l->la.v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) < 0) {
+		snprintf(err, errlen, "cannot listen on %s: IPV6_V6ONLY: %s", a, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", a, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -171,8 +176,8 @@ static struct listener *plan(struct server *sv, const struct config *cf, size_t 
 
 			if (covered(cf, ls, *n, la))
 				continue;
-			ls[(*n)++] = (struct listener){ .fd = -1, .addr = la->addr, .port = la->port,
-							.def = &cf->servers[i], .sv = sv };
+			ls[(*n)++] = (struct listener){ .fd = -1, .la = *la, .def = &cf->servers[i],
+							.sv = sv };
 		}
 	/* A socket expects the PROXY header when any listen it serves says so. */
 	for (size_t k = 0; k < *n; k++)
@@ -180,7 +185,7 @@ static struct listener *plan(struct server *sv, const struct config *cf, size_t 
 			for (size_t j = 0; j < cf->servers[i].nlistens; j++) {
 				const struct listen_addr *la = &cf->servers[i].listens[j];
 
-				if (la->port == ls[k].port && (ls[k].addr == 0 || la->addr == ls[k].addr))
+				if (addr_eq(&ls[k].la, la) || addr_covers(&ls[k].la, la))
 					ls[k].proxy_protocol |= la->proxy_protocol;
 			}
 	return ls;
@@ -383,7 +388,8 @@ int server_reload(struct server *sv)
 	}
 	for (size_t k = 0; k < n; k++) {
 		for (size_t i = 0; i < sv->nls && ls[k].fd < 0; i++)
-			if (sv->ls[i].fd >= 0 && sv->ls[i].addr == ls[k].addr && sv->ls[i].port == ls[k].port)
+			if (sv->ls[i].fd >= 0 && addr_eq(&sv->ls[i].la, &ls[k].la) &&
+			    sv->ls[i].la.ipv6only == ls[k].la.ipv6only)
 				ls[k].fd = sv->ls[i].fd;
 		if (ls[k].fd < 0 && bind_one(&ls[k], err, sizeof(err)) < 0) {
 			log_error("reload failed, configuration kept: %s", err);

@@ -138,6 +138,22 @@ static void test_minimal(void **state)
 		"PATH=/usr/local/bin:/usr/bin:/bin\n");
 }
 
+/* SERVER_ADDR follows SERVER_PORT when known: an IPv6 one has no
+ * brackets (SERVER_NAME has them, RFC 3875 4.1.14). */
+static void test_server_addr(void **state)
+{
+	struct cgi_env_req r = base_req();
+	char out[4096];
+
+	(void)state;
+	r.server_name = S("[::1]");
+	r.server_addr = S("::1");
+	r.remote_addr = S("2001:db8::2");
+	assert_int_equal(build(&r, 4096, 64, out, sizeof(out)), 19);
+	assert_non_null(strstr(out, "\nSERVER_NAME=[::1]\nSERVER_PORT=8080\nSERVER_ADDR=::1\n"));
+	assert_non_null(strstr(out, "\nREMOTE_ADDR=2001:db8::2\n"));
+}
+
 static void test_content_length(void **state)
 {
 	static const struct {
@@ -276,6 +292,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixed),
 		cmocka_unit_test(test_minimal),
+		cmocka_unit_test(test_server_addr),
 		cmocka_unit_test(test_content_length),
 		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_room),

@@ -3,6 +3,7 @@
  * and a mutation run that must never crash. */
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -108,7 +109,21 @@ static int fake_is_dir(void *ctx, const char *path)
 	return 0;
 }
 
-static const struct config_io io = { fake_read, fake_is_dir, NULL, NULL };
+/* Users "www" and "nobody", groups "web" and "nogroup". */
+static int fake_user(void *ctx, const char *name)
+{
+	(void)ctx;
+	return strcmp(name, "www") == 0 || strcmp(name, "nobody") == 0;
+}
+
+static int fake_group(void *ctx, const char *name)
+{
+	(void)ctx;
+	return strcmp(name, "web") == 0 || strcmp(name, "nogroup") == 0;
+}
+
+static const struct config_io io = { .read_file = fake_read, .is_dir = fake_is_dir,
+				     .lookup_user = fake_user, .lookup_group = fake_group };
 
 /* Parses text (copied to an exact-size heap buffer that is freed before
  * the tree is used, so the tree must not point into it). */
@@ -217,6 +232,8 @@ static const struct err_case err_cases[] = {
 	{ __LINE__, "server {\n listen;\n}\n", AT(2) "invalid number of arguments in \"listen\" directive" },
 	{ __LINE__, "server {\n listen 80 81;\n}\n", AT(2) "invalid parameter \"81\" in \"listen\" directive" },
 	{ __LINE__, "server {\n listen 80 proxy_protocol x;\n}\n",
+	  AT(2) "invalid parameter \"x\" in \"listen\" directive" },
+	{ __LINE__, "server {\n listen 80 default_server ipv6only=on proxy_protocol x;\n}\n",
 	  AT(2) "invalid number of arguments in \"listen\" directive" },
 	{ __LINE__, "server {\n listen 80\n  PROXY_PROTOCOL;\n}\n",
 	  AT(3) "invalid parameter \"PROXY_PROTOCOL\" in \"listen\" directive" },
@@ -246,6 +263,18 @@ static const struct err_case err_cases[] = {
 	{ __LINE__, "include;\n", AT(1) "invalid number of arguments in \"include\" directive" },
 	{ __LINE__, "types {\n text/html;\n}", AT(2) "invalid number of arguments in \"text/html\" directive" },
 
+	/* user, cgi_allow_root */
+	{ __LINE__, "user ghost;\nserver {}", AT(1) "unknown user \"ghost\"" },
+	{ __LINE__, "\nuser www\n  ghosts;\nserver {}", AT(3) "unknown group \"ghosts\"" },
+	{ __LINE__, "user;\nserver {}", AT(1) "invalid number of arguments in \"user\" directive" },
+	{ __LINE__, "user a b c;\nserver {}", AT(1) "invalid number of arguments in \"user\" directive" },
+	{ __LINE__, "user \"\";\nserver {}", AT(1) "invalid value \"\" in \"user\" directive" },
+	{ __LINE__, "user www;\nuser www;\nserver {}", AT(2) "\"user\" directive is duplicate" },
+	{ __LINE__, "server {\n user www;\n}", AT(2) "\"user\" directive is not allowed here" },
+	{ __LINE__, "cgi_allow_root 1;\nserver {}",
+	  AT(1) "invalid value \"1\" in \"cgi_allow_root\" directive, it must be \"on\" or \"off\"" },
+	{ __LINE__, "server {\n location / {\n  cgi_allow_root on;\n }\n}",
+	  AT(3) "\"cgi_allow_root\" directive is not allowed here" },
 	/* listen */
 	{ __LINE__, "server {\n listen 99999;\n}", AT(2) "invalid port in \"99999\"" },
 	{ __LINE__, "server {\n listen 0;\n}", AT(2) "invalid port in \"0\"" },
@@ -266,7 +295,37 @@ static const struct err_case err_cases[] = {
 	{ __LINE__, "server {\n listen example.com:80;\n}", AT(2) "invalid host in \"example.com:80\"" },
 	{ __LINE__, "server {\n listen :80;\n}", AT(2) "invalid host in \":80\"" },
 	{ __LINE__, "server {\n listen **:80;\n}", AT(2) "invalid host in \"**:80\"" },
-	{ __LINE__, "server {\n listen [::]:80;\n}", AT(2) "invalid host in \"[::]:80\"" },
+	{ __LINE__, "server {\n listen [::1:80;\n}", AT(2) "missing \"]\" in \"[::1:80\"" },
+	{ __LINE__, "server {\n listen [::1];\n}", AT(2) "invalid port in \"[::1]\"" },
+	{ __LINE__, "server {\n listen [::1]80;\n}", AT(2) "invalid port in \"[::1]80\"" },
+	{ __LINE__, "server {\n listen [::1]:;\n}", AT(2) "invalid port in \"[::1]:\"" },
+	{ __LINE__, "server {\n listen [::1]:0;\n}", AT(2) "invalid port in \"[::1]:0\"" },
+	{ __LINE__, "server {\n listen [::1]:65536;\n}", AT(2) "invalid port in \"[::1]:65536\"" },
+	{ __LINE__, "server {\n listen [::1]:8x;\n}", AT(2) "invalid port in \"[::1]:8x\"" },
+	{ __LINE__, "server {\n listen [::1]]:80;\n}", AT(2) "invalid port in \"[::1]]:80\"" },
+	{ __LINE__, "server {\n listen []:80;\n}", AT(2) "invalid IPv6 address in \"[]:80\"" },
+	{ __LINE__, "server {\n listen [::g]:80;\n}", AT(2) "invalid IPv6 address in \"[::g]:80\"" },
+	{ __LINE__, "server {\n listen [1.2.3.4]:80;\n}", AT(2) "invalid IPv6 address in \"[1.2.3.4]:80\"" },
+	{ __LINE__, "server {\n listen [::1:2:3:4:5:6:7:8]:80;\n}",
+	  AT(2) "invalid IPv6 address in \"[::1:2:3:4:5:6:7:8]:80\"" },
+	{ __LINE__, "server {\n listen [fe80::1%eth0]:80;\n}",
+	  AT(2) "invalid IPv6 address in \"[fe80::1%eth0]:80\"" },
+	{ __LINE__, "server {\n listen [::ffff:127.0.0.1]:80;\n}",
+	  AT(2) "IPv4-mapped address in \"[::ffff:127.0.0.1]:80\": listen on the IPv4 address" },
+	{ __LINE__, "server {\n listen [[::1]]:80;\n}", AT(2) "invalid port in \"[[::1]]:80\"" },
+	{ __LINE__, "server {\n listen ::1:80;\n}",
+	  AT(2) "invalid host in \"::1:80\" (an IPv6 address goes in brackets: \"[ADDRESS]:PORT\")" },
+	{ __LINE__, "server {\n listen [::1]:80;\n listen [0:0::1]:80;\n}", AT(3) "duplicate listen [::1]:80" },
+	{ __LINE__, "server {\n listen 80 ipv6only=on;\n}",
+	  AT(2) "\"ipv6only\" applies only to IPv6 addresses, not to 0.0.0.0:80" },
+	{ __LINE__, "server {\n listen [::]:80 ipv6only=yes;\n}", AT(2) "invalid parameter \"ipv6only=yes\" in \"listen\" directive" },
+	{ __LINE__, "server {\n listen [::]:80 default;\n}", AT(2) "invalid parameter \"default\" in \"listen\" directive" },
+	{ __LINE__, "server {\n listen [::]:80 ipv6only=off;\n}\nserver {\n listen [::]:80;\n}",
+	  AT(5) "conflicting \"ipv6only\" for [::]:80 (\"off\" before)" },
+	{ __LINE__, "server {\n listen [::1]:80 default_server;\n}\nserver {\n listen [::1]:80 default_server;\n}",
+	  AT(5) "a duplicate default server for [::1]:80" },
+	{ __LINE__, "server {\n listen 80 default_server;\n}\nserver {\n listen *:80 default_server;\n}",
+	  AT(5) "a duplicate default server for 0.0.0.0:80" },
 	{ __LINE__, "server {\n listen 127.0.0.1:8080;\n listen 127.0.0.1:8080;\n}",
 	  AT(3) "duplicate listen 127.0.0.1:8080" },
 	{ __LINE__, "server {\n listen 80;\n listen *:80;\n}", AT(3) "duplicate listen 0.0.0.0:80" },
@@ -754,6 +813,61 @@ static void test_listen(void **state)
 	}
 }
 
+static void test_listen_v6(void **state)
+{
+	static const struct {
+		int line;
+		const char *arg;
+		const char *ip; /* inet_pton text */
+		uint16_t port;
+		int ipv6only, default_server;
+	} cases[] = {
+		{ __LINE__, "[::1]:8080", "::1", 8080, 1, 0 },
+		{ __LINE__, "[::]:80", "::", 80, 1, 0 },
+		{ __LINE__, "[::]:8080 ipv6only=on", "::", 8080, 1, 0 },
+		{ __LINE__, "[::]:8080 ipv6only=off", "::", 8080, 0, 0 },
+		{ __LINE__, "[::1]:8080 default_server", "::1", 8080, 1, 1 },
+		{ __LINE__, "[::]:1 ipv6only=off default_server", "::", 1, 0, 1 },
+		{ __LINE__, "[2001:DB8::a:1]:65535", "2001:db8::a:1", 65535, 1, 0 },
+		{ __LINE__, "[fe80::1]:80 default_server ipv6only=off", "fe80::1", 80, 0, 1 },
+		{ __LINE__, "\"[::1]:9\"", "::1", 9, 1, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[160];
+		unsigned char want[16];
+		struct config *cf;
+		const struct listen_addr *la;
+
+		snprintf(text, sizeof(text), "server {\n listen %s;\n}\n", cases[i].arg);
+		cf = ok_at(cases[i].line, text);
+		la = &cf->servers[0].listens[0];
+		assert_int_equal(inet_pton(AF_INET6, cases[i].ip, want), 1);
+		if (cf->servers[0].nlistens != 1 || !la->v6 || la->addr != 0 ||
+		    memcmp(la->addr6, want, 16) != 0 || la->port != cases[i].port ||
+		    la->ipv6only != cases[i].ipv6only || la->default_server != cases[i].default_server)
+			fail_msg("case at line %d: wrong listen", cases[i].line);
+		config_free(cf);
+	}
+	/* IPv4 with default_server; IPv4 and IPv6 on one port side by side */
+	{
+		struct config *cf = OK("server {\n listen 127.0.0.1:80 default_server;\n"
+				       " listen 0.0.0.0:80;\n listen [::]:80;\n}\n");
+		const struct listen_addr *la = cf->servers[0].listens;
+
+		assert_int_equal(cf->servers[0].nlistens, 3);
+		assert_int_equal(la[0].v6, 0);
+		assert_int_equal(la[0].addr, 0x7f000001);
+		assert_int_equal(la[0].default_server, 1);
+		assert_int_equal(la[1].v6, 0);
+		assert_int_equal(la[1].default_server, 0);
+		assert_int_equal(la[2].v6, 1);
+		assert_int_equal(la[2].ipv6only, 1);
+		config_free(cf);
+	}
+}
+
 static void test_listen_many(void **state)
 {
 	struct config *cf = OK("server {\n listen 80;\n listen 127.0.0.1:80;\n listen 8080;\n}\n"
@@ -784,6 +898,42 @@ static void test_listen_many(void **state)
 	assert_int_equal(cf->servers[0].listens[0].port, 8080);
 	assert_int_equal(cf->servers[0].listens[1].proxy_protocol, 0);
 	config_free(cf);
+}
+
+static void test_user(void **state)
+{
+	struct config *cf = OK("server {}\n");
+
+	(void)state;
+	assert_null(cf->user);
+	assert_null(cf->group);
+	assert_int_equal(cf->cgi_allow_root, 0);
+	config_free(cf);
+	cf = OK("\nuser www;\ncgi_allow_root on;\nserver {}\n");
+	assert_string_equal(cf->user, "www");
+	assert_null(cf->group);
+	assert_string_equal(cf->user_at, MAIN ":2");
+	assert_int_equal(cf->cgi_allow_root, 1);
+	config_free(cf);
+	/* After the servers, from an include: the directive's own place. */
+	cf = OK("server {}\ncgi_allow_root OFF;\nuser nobody nogroup;\n");
+	assert_string_equal(cf->user, "nobody");
+	assert_string_equal(cf->group, "nogroup");
+	assert_string_equal(cf->user_at, MAIN ":3");
+	assert_int_equal(cf->cgi_allow_root, 0);
+	config_free(cf);
+	/* Without lookups (fuzzing), any name passes. */
+	{
+		const struct config_io bare = { .is_dir = fake_is_dir };
+		const char text[] = "user ghost ghosts;\nserver {}\n";
+		char err[256];
+
+		cf = config_parse(MAIN, text, sizeof(text) - 1, &bare, err, sizeof(err));
+		assert_non_null(cf);
+		assert_string_equal(cf->user, "ghost");
+		assert_string_equal(cf->group, "ghosts");
+		config_free(cf);
+	}
 }
 
 static void test_server_name(void **state)
@@ -1544,7 +1694,7 @@ static void test_include(void **state)
 
 	/* no read_file, no is_dir: includes fail, directories are not checked */
 	{
-		const struct config_io none = { NULL, NULL, NULL, NULL };
+		const struct config_io none = { .read_file = NULL };
 		char err[256];
 
 		cf = config_parse(MAIN, "root /nope; server {}", 21, &none, err, sizeof(err));
@@ -1969,7 +2119,9 @@ int main(void)
 		cmocka_unit_test(test_error_long_paths),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_listen_v6),
 		cmocka_unit_test(test_listen_many),
+		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_server_name),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_times),

@@ -1,6 +1,7 @@
 /* Unit tests for src/route.c: server selection, location selection,
  * root/alias mapping, cgi and error_page lookup, methods and Allow. */
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -22,7 +23,7 @@ static int all_dirs(void *ctx, const char *path)
 	return 1;
 }
 
-static const struct config_io io = { NULL, all_dirs, NULL, NULL };
+static const struct config_io io = { .is_dir = all_dirs };
 
 static struct config *load(const char *text)
 {
@@ -121,14 +122,88 @@ static void test_server(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *keep;
 		struct slice h = heap_slice(cases[i].host, strlen(cases[i].host), &keep);
-		const struct server_conf *s = route_server(cf, cases[i].addr, cases[i].port, h);
+		const struct listen_addr la = { .addr = cases[i].addr, .port = cases[i].port };
+		const struct server_conf *s = route_server(cf, &la, h);
 		int got = s ? (int)(s - cf->servers) : -1;
 
 		free(keep);
 		if (got != cases[i].want)
 			fail_msg("case at line %d: got %d, want %d", cases[i].line, got, cases[i].want);
 	}
-	assert_null(route_server(NULL, 0, 80, (struct slice){ NULL, 0 }));
+	assert_null(route_server(NULL, &(struct listen_addr){ .port = 80 }, (struct slice){ NULL, 0 }));
+	config_free(cf);
+}
+
+static const char v6_conf[] =
+	"server { listen [::1]:8080; server_name one.example; }\n"              /* 0 */
+	"server { listen [::]:8080; server_name any6.example; }\n"              /* 1 */
+	"server { listen 8080; server_name any4.example [::1] [::2]; }\n"       /* 2 */
+	"server { listen [::1]:8080; server_name [::1]; }\n"                    /* 3 */
+	"server { listen [::]:9090 ipv6only=off; }\n"                           /* 4 */
+	"server { listen [::]:9090 ipv6only=off default_server; }\n"            /* 5 */
+	"server { listen 127.0.0.1:9090; listen [2001:db8::7]:9090; }\n"        /* 6 */
+	"server { listen 7070; }\n"                                             /* 7 */
+	"server { listen 7070 default_server; server_name d.example; }\n"       /* 8 */
+	"server { listen 7070; server_name e.example; }\n";                     /* 9 */
+
+/* IPv6 local addresses, ipv6only and default_server. */
+static void test_server_v6(void **state)
+{
+	static const struct {
+		int line;
+		const char *addr; /* IPv4 or IPv6 text */
+		uint16_t port;
+		const char *host;
+		int want; /* server index, -1 for NULL */
+	} cases[] = {
+		/* the exact IPv6 address hides [::] and 0.0.0.0 */
+		{ __LINE__, "::1", 8080, "", 0 },
+		{ __LINE__, "::1", 8080, "[::1]:8080", 3 },
+		{ __LINE__, "::1", 8080, "[::1]", 3 },
+		{ __LINE__, "::1", 8080, "any6.example", 0 },
+		/* another IPv6 address: [::] only, never 0.0.0.0 (ipv6only=on) */
+		{ __LINE__, "::2", 8080, "", 1 },
+		{ __LINE__, "::2", 8080, "[::2]:8080", 1 },
+		{ __LINE__, "fe80::9", 8080, "any6.example", 1 },
+		/* IPv4: 0.0.0.0 only */
+		{ __LINE__, "10.0.0.1", 8080, "[::1]", 2 },
+		{ __LINE__, "10.0.0.1", 8080, "any6.example", 2 },
+		/* ipv6only=off: IPv4 clients too; default_server beats order */
+		{ __LINE__, "10.0.0.1", 9090, "", 5 },
+		{ __LINE__, "::5", 9090, "", 5 },
+		{ __LINE__, "127.0.0.1", 9090, "", 6 },
+		{ __LINE__, "2001:db8::7", 9090, "", 6 },
+		{ __LINE__, "2001:db8::8", 9090, "", 5 },
+		{ __LINE__, "::1", 6060, "", -1 },
+		/* default_server on IPv4, and names still win */
+		{ __LINE__, "10.0.0.1", 7070, "", 8 },
+		{ __LINE__, "10.0.0.1", 7070, "e.example", 9 },
+		{ __LINE__, "10.0.0.1", 7070, "x.example", 8 },
+		{ __LINE__, "::1", 7070, "", -1 },
+	};
+	struct config *cf = load(v6_conf);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct listen_addr la = { .port = cases[i].port };
+		struct slice h = { cases[i].host, strlen(cases[i].host) };
+		const struct server_conf *s;
+		int got;
+
+		if (strchr(cases[i].addr, ':')) {
+			la.v6 = 1;
+			assert_int_equal(inet_pton(AF_INET6, cases[i].addr, la.addr6), 1);
+		} else {
+			struct in_addr in;
+
+			assert_int_equal(inet_pton(AF_INET, cases[i].addr, &in), 1);
+			la.addr = ntohl(in.s_addr);
+		}
+		s = route_server(cf, &la, h);
+		got = s ? (int)(s - cf->servers) : -1;
+		if (got != cases[i].want)
+			fail_msg("case at line %d: got %d, want %d", cases[i].line, got, cases[i].want);
+	}
 	config_free(cf);
 }
 
@@ -594,6 +669,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_server),
+		cmocka_unit_test(test_server_v6),
 		cmocka_unit_test(test_port_has_addr),
 		cmocka_unit_test(test_location),
 		cmocka_unit_test(test_fs_path),
