@@ -33,7 +33,7 @@ BUILD = demo.REPO / "build"
 
 try:
 	from selenium import webdriver
-	from selenium.common.exceptions import WebDriverException
+	from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 	from selenium.webdriver.chrome.service import Service
 	from selenium.webdriver.common.by import By
 	from selenium.webdriver.support import expected_conditions as EC
@@ -223,20 +223,27 @@ def test_upload_two_files_through_the_form(b, srv, tmp_path):
 		srv.http("DELETE", "/uploads/" + urllib.parse.quote(n))
 
 
+def listing(d):
+	"""The names the uploads page lists, or None while it is being redrawn."""
+	try:
+		return {a.text for a in d.find_elements(By.CSS_SELECTOR, "#listing a")}
+	except StaleElementReferenceException:
+		return None
+
+
 def test_uploads_listing_and_delete_button(b, srv):
 	for n in ("keep me.txt", "delete me \u00e9.txt"):
 		r = srv.http("PUT", "/uploads/" + urllib.parse.quote(n), data=b"x")
 		assert r.status_code in (201, 204)
 	go(b, "/upload.html")
-	wait(b, lambda d: d.find_elements(By.CSS_SELECTOR, "#listing a"), "the listing")
-	rows = {a.text for a in b.find_elements(By.CSS_SELECTOR, "#listing a")}
-	assert {"keep me.txt", "delete me \u00e9.txt"} <= rows
+	both = {"keep me.txt", "delete me \u00e9.txt"}
+	wait(b, lambda d: both <= (listing(d) or set()), "the listing")
 	button = b.find_element(By.CSS_SELECTOR, 'button.delete[data-name="delete me \u00e9.txt"]')
 	button.click()
 	wait(b, EC.text_to_be_present_in_element((By.ID, "status"), "Deleted"), "the deletion")
-	wait(b, lambda d: "delete me \u00e9.txt" not in
-	     {a.text for a in d.find_elements(By.CSS_SELECTOR, "#listing a")}, "the list refreshed")
-	assert "keep me.txt" in {a.text for a in b.find_elements(By.CSS_SELECTOR, "#listing a")}
+	# The list is redrawn: read it only once it shows the deletion.
+	wait(b, lambda d: (lambda l: l is not None and "delete me \u00e9.txt" not in l
+	                   and "keep me.txt" in l)(listing(d)), "the list refreshed")
 	assert "delete me \u00e9.txt" not in store_names(srv)
 	assert "keep me.txt" in store_names(srv)
 	# The plain listing agrees.
