@@ -394,6 +394,7 @@ enum rule {
 	R_HP_HEX,         /* D28 */
 	R_HP_CONN,        /* D29 */
 	R_HP_OWS,         /* D30 */
+	R_TE_EMPTY,       /* D31 */
 	R_COUNT
 };
 
@@ -409,6 +410,7 @@ static const char *const rule_name[R_COUNT] = {
 	"D26 target bytes", "D27 chunk CRLF", "D28 http_parser hex digit",
 	"D29 http_parser Connection list",
 	"D30 http_parser HTAB in OWS",
+	"D31 empty Transfer-Encoding list elements",
 };
 
 static int ieq(const struct text *t, const char *s)
@@ -577,7 +579,7 @@ static int line_exact(const char *in, size_t len, size_t off,
 
 /* Transfer-Encoding as the one list RFC 9112 6.1 makes of every field:
  * each element a token (with parameters), one "chunked", last. */
-static int te_list_ok(const struct view *v)
+static int te_list_ok(const struct view *v, int empty_ok)
 {
 	size_t i, k;
 	int nchunked = 0, last = 0;
@@ -600,8 +602,13 @@ static int te_list_ok(const struct view *v)
 				a++;
 			while (b > a && is_ows((unsigned char)t->p[b - 1]))
 				b--;
-			if (a == b)
-				return 0;
+			if (a == b) {
+				/* An empty element (RFC 9110 5.6.1.2). */
+				if (!empty_ok)
+					return 0;
+				s = e + 1;
+				continue;
+			}
 			el.p = t->p + a;
 			el.len = b - a;
 			if (ieq(&el, "chunked")) {
@@ -895,7 +902,7 @@ static enum rule explain_ws_reject(const char *in, size_t len, size_t off,
 	if (field(hp, "transfer-encoding")) {
 		if (hp->minor == 0)
 			return R_TE_HTTP10;
-		if (!te_list_ok(hp))
+		if (!te_list_ok(hp, 0))
 			return R_TE_LIST;
 	}
 	if (hp->frame == FR_LENGTH && hp->length > UINT64_C(0x7fffffffffffffff))
@@ -958,8 +965,12 @@ static enum rule explain_hp_reject(const char *in, const struct view *ws,
 	    has_prefix_name(ws, "transfer-encoding"))
 		return R_HP_TE;
 	if (hp->why == HPE_INVALID_TRANSFER_ENCODING &&
-	    ws->frame == FR_CHUNKED && te_list_ok(ws))
+	    ws->frame == FR_CHUNKED && te_list_ok(ws, 0))
 		return R_HP_OWS;
+	/* Empty elements around "chunked" (",chunked", "chunked,"). */
+	if (hp->why == HPE_INVALID_TRANSFER_ENCODING &&
+	    ws->frame == FR_CHUNKED && te_list_ok(ws, 1))
+		return R_TE_EMPTY;
 	if (hp->why == HPE_INVALID_CONTENT_LENGTH && ws->frame == FR_LENGTH &&
 	    count_fields(ws, "content-length") == 1 &&
 	    digits_only(field(ws, "content-length")))

@@ -120,6 +120,13 @@ def h11_stricter(data, off, why, ws, rule):
 		# RFC 9112 2.2: a server SHOULD ignore at least one empty line
 		# before the request-line; h11 does not.
 		return "empty line before the request-line"
+	if "Transfer-Encoding" in why and ws["frame"] == "chunked" and \
+	   re.search(rb"(?im)^Transfer-Encoding:[ \t]*(,[ \t]*)+chunked|"
+	             rb"^Transfer-Encoding:[ \t]*chunked[ \t]*(,[ \t]*)+\r?$",
+	             data[off:ws["end"]]):
+		# RFC 9110 5.6.1.2: a recipient ignores empty list elements;
+		# h11 takes only the exact value "chunked" (D31).
+		return "empty elements in the Transfer-Encoding list"
 	if ("Transfer-Encoding" in why or "Content-Length" in why) and \
 	   ws["frame"] == "chunked":
 		# h11 checks Transfer-Encoding and Content-Length in the trailer
