@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-import demo
+import demosite as demo
 import wsh
 
 CHROMIUM = "/usr/bin/chromium"

@@ -11,7 +11,7 @@ import shutil
 import pytest
 import requests
 
-import demo
+import demosite as demo
 import wsh
 
 PHP_CGI = "/usr/bin/php-cgi"
