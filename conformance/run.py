@@ -171,7 +171,8 @@ def preflight(url, paths):
 
 	def is_sink(p):
 		r = _get(t, "POST", p, b"name=preflight&value=1")
-		return True if 200 <= r.status < 300 else "%d" % r.status
+		# 303 See Other: the body was taken (Post/Redirect/Get).
+		return True if 200 <= r.status < 300 or r.status == 303 else "%d" % r.status
 
 	if not paths.get("get"):
 		problems.append("--get-path is required: a static file the server answers with 200 and "
@@ -180,7 +181,7 @@ def preflight(url, paths):
 	check("listing", is_listing, "a directory listing: 200 text/html, and a redirect without "
 	      "the trailing slash")
 	check("redirect", is_redirect, "a redirect: 3xx with Location")
-	check("post", is_sink, "a path that takes a POST body: 2xx")
+	check("post", is_sink, "a path that takes a POST body: 2xx or 303")
 	return label, problems
 
 
