@@ -245,6 +245,10 @@ def test_cgi_request_body_on_stdin(t, framing):
 	else:
 		data = t.req("POST", "/cgi/form.py", hdrs + [("Content-Length", str(len(body)))], body)
 	r = t.exchange(data)
+	# The demo form follows Post/Redirect/Get: what the script read from
+	# stdin comes back in the 303's Location.
+	if r.status == 303:
+		r = t.exchange(t.req("GET", r.header("Location") or "", []))
 	assert r.status == 200, r
 	assert "Ada Lovelace" in r.text and "&lt;green&gt;" in r.text, r.text[:500]
 
@@ -255,7 +259,7 @@ def test_cgi_set_cookie_passed(t):
 	r = t.exchange(t.req("POST", "/cgi/session.py", [
 		("Content-Type", "application/x-www-form-urlencoded"), ("Content-Length", str(len(body)))],
 		body))
-	assert r.status == 200, r
+	assert r.status in (200, 303), r  # 303: Post/Redirect/Get, the cookie comes with it
 	cookie = r.header("Set-Cookie") or ""
 	assert cookie.startswith("SID="), r.headers
 	sid = cookie.split(";")[0]
