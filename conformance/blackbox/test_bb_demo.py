@@ -264,7 +264,8 @@ def test_cgi_set_cookie_passed(t):
 	assert cookie.startswith("SID="), r.headers
 	sid = cookie.split(";")[0]
 	r2 = t.exchange(t.req("GET", "/cgi/session.py", [("Cookie", sid)]))
-	assert 'id="visits">2<' in r2.text, r2.text[:500]
+	# After a 303 (Post/Redirect/Get) the first page shown is visit 1.
+	assert ('id="visits">%d<' % (1 if r.status == 303 else 2)) in r2.text, r2.text[:500]
 	t.exchange(t.req("POST", "/cgi/session.py", [
 		("Content-Type", "application/x-www-form-urlencoded"), ("Content-Length", "13"),
 		("Cookie", sid)], b"action=logout"))
