@@ -311,7 +311,14 @@ def upload(server, body, size_mb):
     name = f"up-{server.name}-{time.time_ns()}.bin"
     cmd = ["taskset", "-c", CLIENT_CPU, "curl", "-sS", "-o", "/dev/null", "-T", body,
            "-w", "%{http_code} %{time_total}", server.url(server.upload + name)]
-    r = sh(cmd, timeout=300)
+    secs = stored_upload(sh(cmd, timeout=300), name, size_mb)
+    return None if secs is None else size_mb * 1048576 / secs / 1e6
+
+
+def stored_upload(r, name, size_mb):
+    """curl's "%{http_code} %{time_total}" for an upload stored as
+    DOCROOT/upload/NAME: its seconds if the status is a success and the
+    file has size_mb MiB, else None.  The stored file is removed."""
     dest = os.path.join(DOCROOT, "upload", name)
     try:
         code, t = r.stdout.split()
@@ -320,9 +327,7 @@ def upload(server, body, size_mb):
         ok = False
     if os.path.exists(dest):
         os.unlink(dest)
-    if not ok:
-        return None
-    return size_mb * 1048576 / float(t) / 1e6
+    return float(t) if ok else None
 
 
 def syscalls(server, path, close, seconds=1):

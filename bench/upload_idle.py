@@ -25,7 +25,6 @@ import datetime
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -104,18 +103,11 @@ def upload(server, kind, body, mb):
     r = run.sh(cmd, timeout=600)
     peak.stop.set()
     peak.join()
-    dest = os.path.join(run.DOCROOT, "upload", name)
-    try:
-        code, t = r.stdout.split()
-        ok = code in ("200", "201", "204") and os.path.getsize(dest) == mb << 20
-    except (ValueError, OSError):
-        ok = False
-    if os.path.exists(dest):
-        os.unlink(dest)
-    if not ok:
+    secs = run.stored_upload(r, name, mb)
+    if secs is None:
         print(f"{server.name} {kind}: failed: {r.stdout} {r.stderr}", file=sys.stderr)
         return None
-    return {"mbps": mb * 1048576 / float(t) / 1e6, "rss_grow_kb": max(0, peak.peak - base)}
+    return {"mbps": mb * 1048576 / secs / 1e6, "rss_grow_kb": max(0, peak.peak - base)}
 
 
 def idle(server, n, secs):
