@@ -50,10 +50,20 @@ def read_pid(path, timeout=5.0):
 	return int(path.read_text())
 
 
-def vm_hwm_kib(pid):
-	"""Peak resident memory of pid, in KiB."""
+def vm_kib(pid, field):
+	"""A memory figure of pid from /proc/PID/status ("VmHWM", "VmRSS"), in KiB."""
 	with open("/proc/%d/status" % pid) as f:
 		for line in f:
-			if line.startswith("VmHWM:"):
+			if line.startswith(field + ":"):
 				return int(line.split()[1])
-	raise AssertionError("no VmHWM in /proc/%d/status" % pid)
+	raise AssertionError("no %s in /proc/%d/status" % (field, pid))
+
+
+def vm_hwm_kib(pid):
+	"""Peak resident memory of pid, in KiB."""
+	return vm_kib(pid, "VmHWM")
+
+
+def vm_rss_kib(pid):
+	"""Resident memory of pid, in KiB."""
+	return vm_kib(pid, "VmRSS")

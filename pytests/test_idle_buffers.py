@@ -11,7 +11,7 @@ import socket
 import pytest
 
 import wsh
-from procs import vm_hwm_kib, wait_for
+from procs import vm_hwm_kib, vm_rss_kib, wait_for
 from wsh import req, get
 
 CONF = """
@@ -35,13 +35,14 @@ def srv(module_server):
 	return module_server(CONF, files=FILES, dirs=["store"])
 
 
-def vm_rss_kib(pid):
-	with open("/proc/%d/status" % pid) as f:
-		for line in f:
-			if line.startswith("VmRSS:"):
-				return int(line.split()[1])
-	raise AssertionError("no VmRSS")
-
+def answered(s, path):
+	"""Sends GET path on s and reads until its file's content has come."""
+	s.sendall(get(path))
+	data = b""
+	while not data.endswith(FILES[path.lstrip("/")]):
+		chunk = s.recv(4096)
+		assert chunk, "closed"
+		data += chunk
 
 def test_requests_after_idle_periods(srv):
 	"""Each request after the connection went idle gets fresh buffers:
@@ -120,12 +121,7 @@ def test_idle_connections_cost_little_memory(srv):
 	try:
 		for _ in range(n):
 			s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
-			s.sendall(get("/a.txt"))
-			data = b""
-			while not data.endswith(FILES["a.txt"]):
-				chunk = s.recv(4096)
-				assert chunk, "closed"
-				data += chunk
+			answered(s, "/a.txt")
 			socks.append(s)
 		after = vm_rss_kib(srv.pid)
 		per_conn = (after - before) * 1024 / n
@@ -133,12 +129,7 @@ def test_idle_connections_cost_little_memory(srv):
 		assert per_conn < 4096, "%.0f bytes of RSS per idle connection" % per_conn
 		# They all still work.
 		for s in socks[::50]:
-			s.sendall(get("/b.txt"))
-			data = b""
-			while not data.endswith(FILES["b.txt"]):
-				chunk = s.recv(4096)
-				assert chunk
-				data += chunk
+			answered(s, "/b.txt")
 	finally:
 		for s in socks:
 			s.close()
@@ -154,12 +145,7 @@ def test_idle_clients_leaving_at_once_take_no_buffers(srv):
 	socks = []
 	for _ in range(n):
 		s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
-		s.sendall(get("/a.txt"))
-		data = b""
-		while not data.endswith(FILES["a.txt"]):
-			chunk = s.recv(4096)
-			assert chunk, "closed"
-			data += chunk
+		answered(s, "/a.txt")
 		socks.append(s)
 	fds = len(os.listdir("/proc/%d/fd" % srv.pid))
 	before = vm_hwm_kib(srv.pid)
