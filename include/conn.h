@@ -196,12 +196,8 @@ void conn_accept(struct loop *lp, int fd, short re, void *ctx);
 /* Ends c (its request is aborted); freed after the loop iteration. */
 void conn_close(struct conn *c);
 /* Frees a closed connection (after the iteration): its buffers go back
- * to the pool and its struct is kept for the next accept, up to
- * CONN_SPARE_MAX of them, so connections do not grow and shrink the heap
- * one by one. */
+ * to the pool. */
 void conn_free(struct conn *c);
-/* Frees the structs conn_free kept. */
-void conn_free_spares(struct server *sv);
 /* Watches (on) or ignores (off) the listening sockets: accepts pause
  * at the connection cap or when descriptors run out. */
 void conn_listen(struct server *sv, int on);

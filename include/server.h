@@ -58,8 +58,6 @@ struct server {
 	time_t now;               /* wall clock */
 	int error_fd;             /* error log: 2 or an opened file */
 	struct conn *closing;     /* connections to free after dispatch */
-	struct conn *spare;       /* freed connection structs kept for reuse (conn_free) */
-	size_t nspare;
 	uint64_t last_sweep;
 	uint64_t stop_at;         /* shutdown deadline */
 	uint64_t last_reclaim;    /* when an idle connection was last closed at the cap */

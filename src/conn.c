@@ -26,7 +26,6 @@
 #define LINGER_MS 2000        /* lingering close: how long the client's bytes are dropped */
 #define RECLAIM_LOG_MS 1000   /* reclaims closer than this log one line */
 #define DROP_BUF 4096         /* bytes dropped per read while lingering */
-#define CONN_SPARE_MAX 64     /* freed connection structs kept for reuse */
 
 static void conn_event(struct loop *lp, int fd, short re, void *ctx);
 static void step(struct conn *c);
@@ -244,21 +243,14 @@ static int conn_new(struct listener *ls, int cfd, const struct sockaddr_storage 
 {
 	struct server *sv = ls->sv;
 	struct listen_addr peer;
-	struct conn *c = sv->spare;
+	/* Small (no buffers: they come from the pool when the first request
+	 * bytes do), so malloc reuses freed ones without growing the heap. */
+	struct conn *c = calloc(1, sizeof(*c));
 	int one = 1;
 
-	/* A spare struct holds no buffers: they come from the pool when the
-	 * first request bytes do. */
-	if (c != NULL) {
-		sv->spare = c->next_free;
-		sv->nspare--;
-		memset(c, 0, sizeof(*c));
-	} else {
-		c = calloc(1, sizeof(*c));
-	}
 	/* Tracked: on epoll, registered once (edge-triggered) and interest
-	 * changes cost no system call; every short read or write below
-	 * says so with loop_unready(). */
+	 * changes cost no system call; a short read and an EAGAIN say so
+	 * with loop_unready(). */
 	if (c == NULL || loop_add_tracked(sv->lp, cfd, POLLIN, conn_event, c) < 0) {
 		free(c);
 		close(cfd);
@@ -385,24 +377,7 @@ void conn_free(struct conn *c)
 	server_gen_put(sv, c->gen);
 	c->gen = NULL;
 	drop_bufs(c); /* the buffers go back to the pool */
-	if (sv->nspare >= CONN_SPARE_MAX) {
-		free(c);
-		return;
-	}
-	c->next_free = sv->spare;
-	sv->spare = c;
-	sv->nspare++;
-}
-
-void conn_free_spares(struct server *sv)
-{
-	while (sv->spare != NULL) {
-		struct conn *c = sv->spare;
-
-		sv->spare = c->next_free;
-		free(c);
-	}
-	sv->nspare = 0;
+	free(c);
 }
 
 void conn_close(struct conn *c)

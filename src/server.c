@@ -555,6 +555,5 @@ void server_run(struct server *sv)
 		free_conns(sv);
 	}
 	free_conns(sv);
-	conn_free_spares(sv);
 	cgi_reap(sv);
 }
