@@ -83,11 +83,16 @@ asan-pytest: $(NAME)-asan
 		$(PYTEST) $(PYTEST_ARGS) pytests
 
 # Three instances behind Debian's HAProxy (deploy/haproxy/haproxy.cfg):
-# pytests/test_cluster.py alone, its figures printed.  The same test runs
-# in every pytest pass of `make test` (ci/deps.sh installs haproxy).
+# pytests/test_cluster.py with a 20 s load, then the black-box
+# conformance suite through the balancer (pytests/cluster_conformance.py,
+# allowed differences in deploy/haproxy/conformance.md), figures printed.
+# test_cluster.py also runs, with a 6 s load, in every pytest pass of
+# `make test` (ci/deps.sh installs haproxy).
+CLUSTER_LOAD_SECONDS ?= 20
 cluster-test: $(NAME)
 	@WEBSERV_EXTRA_PKGS=haproxy bash ci/deps.sh
-	WEBSERV_BIN=$(CURDIR)/$(NAME) $(PYTEST) $(PYTEST_ARGS) -s pytests/test_cluster.py
+	WEBSERV_BIN=$(CURDIR)/$(NAME) WEBSERV_CLUSTER_LOAD_SECONDS=$(CLUSTER_LOAD_SECONDS) \
+		$(PYTEST) $(PYTEST_ARGS) -s pytests/test_cluster.py pytests/cluster_conformance.py
 
 # Everything: unit tests, the end-to-end suite on the default event
 # backend (epoll on Linux) and on poll(), unit tests and suite again under
@@ -101,13 +106,15 @@ test: deps
 	$(MAKE) fuzz-replay
 
 # What CI runs: the above plus a short libFuzzer smoke per harness, the
-# OSS-Fuzz build checked locally, the conformance report, webserv against
+# OSS-Fuzz build checked locally, three instances behind HAProxy with the
+# conformance suite through it, the conformance report, webserv against
 # nginx, lighttpd and h2o, the GitHub workflow and action validated, the
 # action's script tested, and the Postman collection.
 ci: test
 	WEBSERV_EXTRA_PKGS="clang libclang-rt-14-dev" bash ci/deps.sh
 	$(MAKE) fuzz-smoke
 	$(MAKE) oss-fuzz-check
+	$(MAKE) cluster-test
 	$(MAKE) conformance
 	$(MAKE) conformance-compare
 	$(MAKE) action-validate
