@@ -177,7 +177,7 @@ struct conn {
 	int status;               /* response status, for the log */
 	uint64_t head_bytes;      /* bytes of the response head, for the log's body size */
 	uint64_t sent;            /* bytes written for this response */
-	int can_write;            /* poll() reported POLLOUT in this dispatch */
+	int can_write;            /* the loop reported POLLOUT in this dispatch */
 	int rd_eof;               /* the client shut down its sending side */
 
 	/* Deadline (monotonic ms, 0 = none). */

@@ -73,7 +73,7 @@ struct server {
 uint64_t clock_ms(void);
 /* Installs the handlers of SIGINT/SIGTERM (stop), SIGQUIT (graceful
  * stop), SIGHUP (reload), SIGUSR1 (reopen the logs) and SIGCHLD (they
- * set a flag and wake poll() through a self-pipe) and ignores SIGPIPE.
+ * set a flag and wake the loop through a self-pipe) and ignores SIGPIPE.
  * Called again (in a forked worker) it makes a new self-pipe and clears
  * the flags.  0 or -1. */
 int server_signals(void);

@@ -67,7 +67,7 @@ struct cgi_proc {
 	int has_length;
 	uint64_t length_left;     /* with a script Content-Length */
 	int finished;             /* EOF seen and the end queued */
-	int readable;             /* poll() reported an event on out_fd */
+	int readable;             /* the loop reported an event on out_fd */
 };
 
 static void out_event(struct loop *lp, int fd, short re, void *ctx);
@@ -759,7 +759,7 @@ static void frame(struct conn *c, size_t n)
 }
 
 /* The body source: the next piece of the script's output into the
- * drained c->out, read only after poll() reported the pipe. */
+ * drained c->out, read only after the loop reported the pipe. */
 static enum source_result cgi_pull(struct conn *c)
 {
 	struct cgi_proc *cg = c->cgi;

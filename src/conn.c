@@ -2,7 +2,7 @@
  * that moves c->state, recomputing poll interest in one place after each
  * step), reading heads and bodies, writing the output buffer and the body
  * source, deadlines, lingering close and closing.  Every read or write
- * here follows a poll() report for that descriptor. */
+ * here follows the loop's report for that descriptor. */
 #include "conn.h"
 
 #include <arpa/inet.h>
@@ -295,7 +295,7 @@ void conn_accept(struct loop *lp, int fd, short re, void *ctx)
 		socklen_t sl = sizeof(sa);
 		int cfd;
 
-		/* At the cap, make room for the client poll() reported, once
+		/* At the cap, make room for the client the loop reported, once
 		 * per report: no idle connection is closed for a client that
 		 * may not be there. */
 		if (sv->nconns >= sv->max_conns && !sv->stopping) {
@@ -557,7 +557,7 @@ static int write_out(struct conn *c)
 		ssize_t n;
 
 		if (!c->can_write)
-			return 0; /* wait for poll() to report POLLOUT */
+			return 0; /* wait for the loop to report POLLOUT */
 		n = write(c->fd, c->out.p + c->out_off, c->out.len - c->out_off);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)

@@ -1,4 +1,4 @@
-/* The poll() loop: the pollfd array and the {handler, ctx} table. */
+/* The event loop (poll() or epoll): the pollfd array and the {handler, ctx} table. */
 #include "loop.h"
 
 #include <errno.h>

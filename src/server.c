@@ -25,8 +25,8 @@
 #define CGI_PER_CORE 16        /* default cgi_max_processes per online core */
 #define STOP_GRACE_MS 3000  /* in-flight exchanges get this long at shutdown */
 #define LISTEN_BACKLOG 511
-#define POLL_IDLE_MS 1000   /* poll() wait with nothing to time out */
-#define SWEEP_MS 100        /* deadline sweep period (and poll() wait with clients) */
+#define POLL_IDLE_MS 1000   /* loop wait with nothing to time out */
+#define SWEEP_MS 100        /* deadline sweep period (and loop wait with clients) */
 
 static volatile sig_atomic_t got_stop;   /* SIGINT, SIGTERM */
 static volatile sig_atomic_t got_quit;   /* SIGQUIT: graceful stop */
@@ -43,7 +43,7 @@ uint64_t clock_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Signal handlers only set a flag and poke the self-pipe so poll() wakes. */
+/* Signal handlers only set a flag and poke the self-pipe so the loop wakes. */
 static void on_signal(int sig)
 {
 	int saved = errno;
@@ -66,7 +66,7 @@ static void on_signal(int sig)
 		break;
 	}
 	if (wake_pipe[1] >= 0 && write(wake_pipe[1], "x", 1) < 0) {
-		/* full pipe: poll() wakes anyway */
+		/* full pipe: the loop wakes anyway */
 	}
 	errno = saved;
 }
