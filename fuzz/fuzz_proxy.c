@@ -96,6 +96,25 @@ static void round_trip(const struct proxy_hdr *h)
 	FUZZ_CHECK(same(h, &back));
 }
 
+/* The source as text (proxy_src_text) names the same address: dotted
+ * IPv4 for an IPv4 source and for an IPv4-mapped IPv6 one, IPv6 text for
+ * every other IPv6 source. */
+static void src_text(const struct proxy_hdr *h)
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	int mapped = h->family == PROXY_INET6 && memcmp(h->src, v4mapped, 12) == 0;
+	char t[64];
+	uint8_t a[16];
+
+	FUZZ_CHECK(proxy_src_text(h, t, sizeof(t)) == 0);
+	if (h->family == PROXY_INET || mapped) {
+		FUZZ_CHECK(inet_pton(AF_INET, t, a) == 1);
+		FUZZ_CHECK(memcmp(a, mapped ? h->src + 12 : h->src, 4) == 0);
+	} else {
+		FUZZ_CHECK(inet_pton(AF_INET6, t, a) == 1 && memcmp(a, h->src, 16) == 0);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proxy_hdr h, h2;
@@ -106,8 +125,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(same(&h, &h2));
 		/* The header alone. */
 		FUZZ_CHECK(parse(data, (size_t)r, &h2) == r && same(&h, &h2));
-		if (h.family != PROXY_UNSPEC)
+		if (h.family != PROXY_UNSPEC) {
 			round_trip(&h);
+			src_text(&h);
+		} else {
+			char t[64];
+
+			FUZZ_CHECK(proxy_src_text(&h, t, sizeof(t)) == -1);
+		}
 	}
 #ifdef FUZZ_FAST
 	if (size > 1)

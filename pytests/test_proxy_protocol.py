@@ -123,6 +123,19 @@ def test_v2_inet6(server):
 	assert env_of(r) == {"REMOTE_ADDR": "2001:db8:1::2", "REMOTE_PORT": "1"}
 
 
+def test_ipv4_mapped_source_is_shown_as_ipv4(server):
+	"""An IPv4 client of a balancer listening on IPv6 arrives as
+	::ffff:a.b.c.d in a TCP6 / AF_INET6 header: the access log and CGI show
+	it as IPv4, as webserv shows the peers of its own dual-stack listeners."""
+	srv = start(server)
+	r = ask(srv, v2_inet6("::ffff:203.0.113.8", "::1", 40000, 80) + REQ)
+	assert env_of(r) == {"REMOTE_ADDR": "203.0.113.8", "REMOTE_PORT": "40000"}
+	r = ask(srv, b"PROXY TCP6 ::ffff:cb00:7109 ::1 40001 80\r\n" + REQ)
+	assert env_of(r) == {"REMOTE_ADDR": "203.0.113.9", "REMOTE_PORT": "40001"}
+	assert wait_for(lambda: sum(l.startswith(("203.0.113.8 - - [", "203.0.113.9 - - ["))
+	                            for l in access_lines(srv)) == 2, wsh.T(5)), access_lines(srv)
+
+
 def test_v2_local_is_a_health_check(server):
 	srv = start(server)
 	r = ask(srv, v2(0x20, 0x00) + b"GET /a.txt HTTP/1.1\r\nHost: a\r\n\r\n")

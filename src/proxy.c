@@ -209,10 +209,21 @@ int proxy_parse(const uint8_t *buf, size_t len, struct proxy_hdr *out)
 	return PROXY_ERROR;
 }
 
+/* An IPv4-mapped IPv6 source (::ffff:a.b.c.d, an IPv4 client of a
+ * dual-stack balancer) is shown as IPv4, as src/addr.c shows the peers of
+ * a dual-stack listener. */
 int proxy_src_text(const struct proxy_hdr *h, char *out, size_t n)
 {
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	const uint8_t *a = h->src;
+	int af = h->family == PROXY_INET ? AF_INET : AF_INET6;
+
 	if (h->family == PROXY_UNSPEC || n > 0xffff)
 		return -1;
-	return inet_ntop(h->family == PROXY_INET ? AF_INET : AF_INET6, h->src, out,
-			 (socklen_t)n) != NULL ? 0 : -1;
+	if (af == AF_INET6 && memcmp(a, v4mapped, sizeof(v4mapped)) == 0) {
+		af = AF_INET;
+		a += sizeof(v4mapped);
+	}
+	return inet_ntop(af, a, out, (socklen_t)n) != NULL ? 0 : -1;
 }

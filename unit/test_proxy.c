@@ -54,6 +54,11 @@ static const struct pcase {
 	OK1("PROXY UNKNOWN anything at all\r\n", PROXY_UNSPEC, NULL, 0, 0),
 	OK1("PROXY TCP6 2001:db8::1 ::1 0 8080\r\n", PROXY_INET6, "2001:db8::1", 0, 8080),
 	OK1("PROXY TCP6 2001:DB8::A ::1 1 2\r\n", PROXY_INET6, "2001:db8::a", 1, 2),
+	/* An IPv4 client of a dual-stack balancer: shown as IPv4, as the
+	 * server shows its own dual-stack peers. */
+	OK1("PROXY TCP6 ::ffff:c000:207 ::1 40000 80\r\n", PROXY_INET6, "192.0.2.7", 40000, 80),
+	OK1("PROXY TCP6 ::fffe:c000:207 ::1 1 2\r\n", PROXY_INET6, "::fffe:c000:207", 1, 2),
+	OK1("PROXY TCP6 ::c000:207 ::1 1 2\r\n", PROXY_INET6, "::192.0.2.7", 1, 2),
 	OK1("PROXY TCP4 0.0.0.0 10.0.0.1 0 0\r\n", PROXY_INET, "0.0.0.0", 0, 0),
 
 	/* v1 errors: anything that does not match exactly. */
