@@ -51,7 +51,9 @@ static int ipv4(const uint8_t *p, size_t n, uint8_t out[4])
 	return 0;
 }
 
-/* Hex groups with colons (one "::" at most): inet_pton checks the rest. */
+/* Hex groups with colons (one "::" at most), and a dotted IPv4 tail as
+ * HAProxy writes an IPv4-mapped source (::ffff:192.0.2.7): inet_pton
+ * checks the rest. */
 static int ipv6(const uint8_t *p, size_t n, uint8_t out[16])
 {
 	char text[V1_FIELD_MAX + 1];
@@ -61,7 +63,7 @@ static int ipv6(const uint8_t *p, size_t n, uint8_t out[16])
 	for (size_t i = 0; i < n; i++) {
 		uint8_t ch = p[i];
 
-		if (!(ch == ':' || (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+		if (!(ch == ':' || ch == '.' || (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
 		      (ch >= 'A' && ch <= 'F')))
 			return -1;
 	}

@@ -57,6 +57,8 @@ static const struct pcase {
 	/* An IPv4 client of a dual-stack balancer: shown as IPv4, as the
 	 * server shows its own dual-stack peers. */
 	OK1("PROXY TCP6 ::ffff:c000:207 ::1 40000 80\r\n", PROXY_INET6, "192.0.2.7", 40000, 80),
+	/* HAProxy writes a mapped address with a dotted tail (inet_ntop). */
+	OK1("PROXY TCP6 ::ffff:192.0.2.7 ::1 40000 80\r\n", PROXY_INET6, "192.0.2.7", 40000, 80),
 	OK1("PROXY TCP6 ::fffe:c000:207 ::1 1 2\r\n", PROXY_INET6, "::fffe:c000:207", 1, 2),
 	OK1("PROXY TCP6 ::c000:207 ::1 1 2\r\n", PROXY_INET6, "::192.0.2.7", 1, 2),
 	OK1("PROXY TCP4 0.0.0.0 10.0.0.1 0 0\r\n", PROXY_INET, "0.0.0.0", 0, 0),
@@ -85,7 +87,11 @@ static const struct pcase {
 	BAD("PROXY TCP4 ::1 5.6.7.8 1 2\r\n"),           /* family mismatch */
 	BAD("PROXY TCP6 1.2.3.4 ::1 1 2\r\n"),
 	BAD("PROXY TCP6 ::1::2 ::1 1 2\r\n"),
-	BAD("PROXY TCP6 ::ffff:1.2.3.4 ::1 1 2\r\n"),    /* hex groups only */
+	BAD("PROXY TCP6 ::ffff:192.0.2 ::1 1 2\r\n"),
+	BAD("PROXY TCP6 ::ffff:192.0.2.07 ::1 1 2\r\n"),
+	BAD("PROXY TCP6 ::ffff:192.0.2.7.1 ::1 1 2\r\n"),
+	BAD("PROXY TCP6 ::ffff:1.2.3.4:1 ::1 1 2\r\n"),
+	BAD("PROXY TCP6 . ::1 1 2\r\n"),
 	BAD("PROXY TCP6 1:2:3:4:5:6:7:8:9 ::1 1 2\r\n"),
 	BAD("PROXY TCP4 1.2.3.4 5.6.7.8 +1 2\r\n"),
 	BAD("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n"),         /* an LF alone */
