@@ -293,3 +293,71 @@ def test_cluster(cluster):
 	r, _ = fetch(lb.port, "GET", "/up/shared.bin")
 	assert r.status == 200 and r.body == body
 	assert sorted(os.listdir(shared / "store")) == ["shared.bin"]
+
+
+V1_DUAL_STACK_CFG = """
+global
+    maxconn 100
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend www
+    bind :::{port} v4v6
+    default_backend one
+backend one
+    server web1 127.0.0.1:{backend} send-proxy
+"""
+
+
+def _can_bind_v6_any():
+	try:
+		s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+	except OSError:
+		return False
+	try:
+		s.bind(("::", 0))
+		return True
+	except OSError:
+		return False
+	finally:
+		s.close()
+
+
+@pytest.mark.skipif(not _can_bind_v6_any(), reason="no IPv6 here: [::] cannot be bound")
+def test_haproxy_v1_from_a_dual_stack_bind(server, tmp_path):
+	"""HAProxy listening on [::] with v4v6 sees an IPv4 client as
+	::ffff:a.b.c.d and writes it in a v1 header with a dotted tail
+	(`PROXY TCP6 ::ffff:127.0.0.5 ...`): webserv takes it and shows the
+	client as IPv4."""
+	(tmp_path / "store").mkdir()
+	srv = server(INSTANCE_CONF.replace("{workers}", "1").replace("{shared}", str(tmp_path)),
+	             files={"cgi/env.sh": ENV_SH})
+	port = wsh.free_port()
+	(tmp_path / "haproxy.cfg").write_text(
+		V1_DUAL_STACK_CFG.replace("{port}", str(port)).replace("{backend}", str(srv.port)))
+	log = open(tmp_path / "haproxy.log", "wb")
+	proc = subprocess.Popen([HAPROXY, "-db", "-f", str(tmp_path / "haproxy.cfg")],
+	                        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+	try:
+		def ask():
+			try:
+				return fetch(port, "GET", "/cgi/env.sh")
+			except (OSError, AssertionError):
+				return None
+		assert wait_for(lambda: ask() is not None, wsh.T(10)), \
+			(tmp_path / "haproxy.log").read_text()
+		r, sport = ask()
+		assert r.status == 200, (r.status, srv.stderr_text()[-2000:])
+		env = dict(l.split("=", 1) for l in r.body.decode().split())
+		assert env == {"REMOTE_ADDR": CLIENT_IP, "REMOTE_PORT": str(sport)}
+		assert "invalid PROXY protocol header" not in srv.stderr_text()
+	finally:
+		os.kill(proc.pid, signal.SIGTERM)
+		try:
+			proc.wait(timeout=wsh.T(5))
+		except subprocess.TimeoutExpired:
+			os.kill(proc.pid, signal.SIGKILL)
+			proc.wait()
+		log.close()
