@@ -136,8 +136,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 #ifdef FUZZ_FAST
-	if (size > 1)
-		prefix(data, data[size - 1] % size, r, &err);
+	{
+		/* One prefix shorter than the header (or the input), chosen
+		 * by the input's last byte. */
+		size_t lim = r > 0 ? (size_t)r : size;
+
+		if (lim > 1)
+			prefix(data, data[size - 1] % lim, r, &err);
+	}
 #else
 	{
 		size_t lim = r > 0 ? (size_t)r : size;
