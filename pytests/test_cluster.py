@@ -233,7 +233,7 @@ def test_cluster(cluster):
 			except (OSError, AssertionError) as e:
 				good, what = False, repr(e)
 			with lock:
-				results["latency"].append(time.monotonic() - t)
+				results["latency"].append((time.monotonic() - t, t))
 				if good:
 					results["ok"] += 1
 				else:
@@ -277,9 +277,13 @@ def test_cluster(cluster):
 	assert wait_for(lambda: not any(os.path.exists("/proc/%d" % p) and pid_alive(p)
 	                                for p in workers), wsh.T(10)), workers
 	total = results["ok"] + len(results["failed"])
-	lat = sorted(results["latency"]) or [0.0]
-	figures.update(max_latency_ms="%.0f" % (1000 * lat[-1]),
-	               p99_latency_ms="%.0f" % (1000 * lat[int(0.99 * (len(lat) - 1))]))
+	lat = sorted(results["latency"]) or [(0.0, t0)]
+	figures.update(max_latency_ms="%.0f" % (1000 * lat[-1][0]),
+	               p99_latency_ms="%.0f" % (1000 * lat[int(0.99 * (len(lat) - 1))][0]))
+	# When the slow requests (over 0.5 s) started, against the kill and
+	# the stop: seconds from the start of the load.
+	figures["slow_over_500ms_at_s"] = [round(s - t0, 1) for d, s in lat if d > 0.5]
+	figures.update(kill_at_s=round(t_kill - t0, 1), term_at_s=round(t_term - t0, 1))
 	figures.update(requests=total, failed=len(results["failed"]),
 	               availability="%.2f %%" % (100.0 * results["ok"] / max(total, 1)),
 	               seconds="%.1f" % elapsed, rps="%.0f" % (total / elapsed))
