@@ -24,6 +24,7 @@
  * FUZZ_DIFF_DUMP=1 in the environment prints both views (one line per
  * message and side) and the rules applied; the h11 pytest reads it. */
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdint.h>
 #include <strings.h>
@@ -449,6 +450,34 @@ static const struct text *field(const struct view *v, const char *name)
 	return NULL;
 }
 
+/* IP-literal = "[" ( IPv6address / IPvFuture ) "]" (RFC 3986 3.2.2),
+ * p[0..n) inside the brackets; IPv6address by inet_pton (RFC 4291 2.2). */
+static int ip_literal_ok(const char *p, size_t n)
+{
+	char a[64];
+	unsigned char bin[16];
+	size_t i = 1;
+
+	if (n > 0 && (p[0] == 'v' || p[0] == 'V')) {
+		while (i < n && isxdigit((unsigned char)p[i]))
+			i++;
+		if (i == 1 || i + 1 >= n || p[i] != '.')
+			return 0;
+		for (i++; i < n; i++) {
+			unsigned char c = (unsigned char)p[i];
+
+			if (!(isalnum(c) || (c && strchr("-._~!$&'()*+,;=:", c))))
+				return 0;
+		}
+		return 1;
+	}
+	if (n == 0 || n >= sizeof(a) || memchr(p, 0, n))
+		return 0;
+	memcpy(a, p, n);
+	a[n] = '\0';
+	return inet_pton(AF_INET6, a, bin) == 1;
+}
+
 /* uri-host [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2), written apart
  * from request.c's: reg-name / IPv4 characters, or an IP-literal. */
 static int host_ok(const struct text *t)
@@ -459,12 +488,11 @@ static int host_ok(const struct text *t)
 	if (t->len == 0)
 		return 1;
 	if (p[0] == '[') {
-		while (++i < t->len && p[i] != ']')
-			if (!strchr("0123456789abcdefABCDEF:.", p[i]) || p[i] == 0)
-				return 0;
-		if (i >= t->len || i == 1)
+		const char *rb = memchr(p, ']', t->len);
+
+		if (rb == NULL || !ip_literal_ok(p + 1, (size_t)(rb - p) - 1))
 			return 0;
-		i++;
+		i = (size_t)(rb - p) + 1;
 	} else {
 		for (; i < t->len; i++) {
 			unsigned char c = (unsigned char)p[i];
