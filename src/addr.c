@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
 int addr_eq(const struct listen_addr *a, const struct listen_addr *b)
 {
 	if (a->v6 != b->v6 || a->port != b->port)
@@ -69,7 +67,7 @@ int addr_from_sockaddr(const struct sockaddr *sa, socklen_t len, struct listen_a
 
 		out->port = ntohs(s6->sin6_port);
 		/* A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d. */
-		if (memcmp(b, v4mapped, sizeof(v4mapped)) == 0) {
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
 			out->addr = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 |
 				    (uint32_t)b[14] << 8 | b[15];
 			return 0;

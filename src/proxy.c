@@ -4,6 +4,7 @@
 #include "proxy.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #define V2_FIXED 16            /* signature, ver_cmd, fam, len */
@@ -216,16 +217,16 @@ int proxy_parse(const uint8_t *buf, size_t len, struct proxy_hdr *out)
  * a dual-stack listener. */
 int proxy_src_text(const struct proxy_hdr *h, char *out, size_t n)
 {
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
 	const uint8_t *a = h->src;
 	int af = h->family == PROXY_INET ? AF_INET : AF_INET6;
+	struct in6_addr a6;
 
 	if (h->family == PROXY_UNSPEC || n > 0xffff)
 		return -1;
-	if (af == AF_INET6 && memcmp(a, v4mapped, sizeof(v4mapped)) == 0) {
+	memcpy(&a6, h->src, sizeof(a6)); /* h->src need not be aligned */
+	if (af == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a6)) {
 		af = AF_INET;
-		a += sizeof(v4mapped);
+		a += 12; /* the IPv4 address is the last 4 bytes */
 	}
 	return inet_ntop(af, a, out, (socklen_t)n) != NULL ? 0 : -1;
 }
