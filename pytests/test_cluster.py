@@ -76,12 +76,16 @@ def haproxy_cfg(port, backends):
 
 
 class Balancer:
-	def __init__(self, tmp, backends):
+	"""HAProxy in front of backends, from deploy/haproxy/haproxy.cfg or
+	from template (its {port} replaced by the one HAProxy listens on)."""
+
+	def __init__(self, tmp, backends, template=None):
 		assert os.access(HAPROXY, os.X_OK), \
 			"haproxy missing (%s): run ci/deps.sh as root (make cluster-test does)" % HAPROXY
 		self.port = wsh.free_port()
 		self.cfg = tmp / "haproxy.cfg"
-		self.cfg.write_text(haproxy_cfg(self.port, backends))
+		self.cfg.write_text(template.replace("{port}", str(self.port)) if template
+		                    else haproxy_cfg(self.port, backends))
 		self.log = open(tmp / "haproxy.log", "wb")
 		self.proc = subprocess.Popen([HAPROXY, "-db", "-f", str(self.cfg)],
 		                             stdin=subprocess.DEVNULL, stdout=self.log,
@@ -315,21 +319,7 @@ backend one
 """
 
 
-def _can_bind_v6_any():
-	try:
-		s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-	except OSError:
-		return False
-	try:
-		s.bind(("::", 0))
-		return True
-	except OSError:
-		return False
-	finally:
-		s.close()
-
-
-@pytest.mark.skipif(not _can_bind_v6_any(), reason="no IPv6 here: [::] cannot be bound")
+@pytest.mark.skipif(not wsh.can_bind_v6("::"), reason="no IPv6 here: [::] cannot be bound")
 def test_haproxy_v1_from_a_dual_stack_bind(server, tmp_path):
 	"""HAProxy listening on [::] with v4v6 sees an IPv4 client as
 	::ffff:a.b.c.d and writes it in a v1 header with a dotted tail
@@ -338,30 +328,20 @@ def test_haproxy_v1_from_a_dual_stack_bind(server, tmp_path):
 	(tmp_path / "store").mkdir()
 	srv = server(INSTANCE_CONF.replace("{workers}", "1").replace("{shared}", str(tmp_path)),
 	             files={"cgi/env.sh": ENV_SH})
-	port = wsh.free_port()
-	(tmp_path / "haproxy.cfg").write_text(
-		V1_DUAL_STACK_CFG.replace("{port}", str(port)).replace("{backend}", str(srv.port)))
-	log = open(tmp_path / "haproxy.log", "wb")
-	proc = subprocess.Popen([HAPROXY, "-db", "-f", str(tmp_path / "haproxy.cfg")],
-	                        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+	lb = Balancer(tmp_path, [srv.port], V1_DUAL_STACK_CFG.replace("{backend}", str(srv.port)))
+	got = []
 	try:
 		def ask():
 			try:
-				return fetch(port, "GET", "/cgi/env.sh")
+				got[:] = [fetch(lb.port, "GET", "/cgi/env.sh")]
+				return True
 			except (OSError, AssertionError):
-				return None
-		assert wait_for(lambda: ask() is not None, wsh.T(10)), \
-			(tmp_path / "haproxy.log").read_text()
-		r, sport = ask()
+				return False
+		assert wait_for(ask, wsh.T(10)), (tmp_path / "haproxy.log").read_text()
+		r, sport = got[0]
 		assert r.status == 200, (r.status, srv.stderr_text()[-2000:])
 		env = dict(l.split("=", 1) for l in r.body.decode().split())
 		assert env == {"REMOTE_ADDR": CLIENT_IP, "REMOTE_PORT": str(sport)}
 		assert "invalid PROXY protocol header" not in srv.stderr_text()
 	finally:
-		os.kill(proc.pid, signal.SIGTERM)
-		try:
-			proc.wait(timeout=wsh.T(5))
-		except subprocess.TimeoutExpired:
-			os.kill(proc.pid, signal.SIGKILL)
-			proc.wait()
-		log.close()
+		lb.stop()

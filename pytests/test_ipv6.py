@@ -18,21 +18,7 @@ import pytest
 import wsh
 
 
-def _has_v6_loopback():
-	try:
-		s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-	except OSError:
-		return False
-	try:
-		s.bind(("::1", 0))
-		return True
-	except OSError:
-		return False
-	finally:
-		s.close()
-
-
-pytestmark = pytest.mark.skipif(not _has_v6_loopback(),
+pytestmark = pytest.mark.skipif(not wsh.can_bind_v6("::1"),
                                 reason="no IPv6 loopback: ::1 cannot be bound here "
                                 "(see `ip -6 addr show lo`)")
 

@@ -479,6 +479,21 @@ def imf_date(ts):
 _used_ports = set()
 
 
+def can_bind_v6(addr):
+	"""Can an IPv6 TCP socket bind addr ("::1", "::") on this machine?"""
+	try:
+		s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+	except OSError:
+		return False
+	try:
+		s.bind((addr, 0))
+		return True
+	except OSError:
+		return False
+	finally:
+		s.close()
+
+
 def free_port():
 	"""A TCP port that was free on all addresses a moment ago (and was not
 	handed out before in this run)."""
